@@ -1,0 +1,1 @@
+"""Benchmarks against peers; `make bench` runs `python -m bench`."""

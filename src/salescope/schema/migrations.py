@@ -1,0 +1,74 @@
+"""Versioned warehouse migrations.
+
+Each migration is a list of SQL statements applied once, in order, inside one
+transaction, and recorded in ``schema_version``; a workspace created by an older
+Salescope is brought forward on open. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from salescope.schema.tables import ALL_TABLES, create_table_sql
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "canonical tables",
+        tuple(create_table_sql(t) for t in ALL_TABLES),
+    ),
+)
+
+APPDB_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "users, sessions, tokens, audit log",
+        (
+            """CREATE TABLE IF NOT EXISTS users (
+                id INTEGER PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('admin','analyst','sales','viewer')),
+                salesperson TEXT,
+                created_at TEXT NOT NULL,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                active INTEGER NOT NULL DEFAULT 1
+            )""",
+            """CREATE TABLE IF NOT EXISTS sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                csrf_token TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS api_tokens (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT,
+                revoked_at TEXT
+            )""",
+            """CREATE TABLE IF NOT EXISTS audit_log (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                username TEXT,
+                action TEXT NOT NULL,
+                detail TEXT,
+                address TEXT,
+                success INTEGER NOT NULL DEFAULT 1
+            )""",
+            "CREATE INDEX IF NOT EXISTS audit_at ON audit_log(at)",
+        ),
+    ),
+)
