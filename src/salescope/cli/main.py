@@ -1,0 +1,491 @@
+"""The `salescope` command: parse arguments, call services, render results.
+
+Every command takes --workspace (default ./salescope-data or $SALESCOPE_WORKSPACE)
+and turns SalescopeError into one sentence on stderr with a non-zero exit;
+--debug shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from salescope.cli.progress import RichProgress
+from salescope.errors import SalescopeError
+
+app = typer.Typer(
+    name="salescope",
+    help="Salescope — 采销客户数据分析 / sales & procurement customer analytics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage users (admin).", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder [default: ./salescope-data or $SALESCOPE_WORKSPACE]"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback on errors.")]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_json_default) + "\n")
+
+
+@contextmanager
+def _guard(debug: bool) -> Iterator[None]:
+    """One sentence instead of a traceback, unless --debug."""
+    try:
+        yield
+    except SalescopeError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing half-done was kept.")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(
+            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {exc}. Run again with --debug for details.",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
+def _workspace(path: Path | None, *, read_only: bool = False) -> Any:
+    from salescope.services.workspace import Workspace
+
+    return Workspace(path, read_only=read_only)
+
+
+def _progress(enabled: bool = True) -> RichProgress:
+    return RichProgress(err, enabled=enabled and err.is_terminal)
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SalescopeError(f"{option} {value!r} is not a date; expected YYYY-MM-DD.") from None
+
+
+# -- demo ----------------------------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    workspace: WorkspaceOpt = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Do not start the web app afterwards.")] = False,
+    scale: Annotated[str, typer.Option(help="small | medium (1M lines) | large (10M lines)")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 0,
+    host: Annotated[str, typer.Option(help="Web app host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Web app port.")] = 8000,
+    debug: DebugOpt = False,
+) -> None:
+    """Generate realistic 采销 demo data, import it, analyse it, report, and serve the web app."""
+    from salescope.services.demo import run_demo
+
+    if scale not in ("small", "medium", "large"):
+        err.print(f"[bold red]Error:[/] --scale {scale!r} is not known; expected small, medium or large.")
+        raise typer.Exit(1)
+    with _guard(debug):
+        ws = _workspace(workspace)
+        with _progress() as progress:
+            result = run_demo(ws, scale=scale, seed=seed, progress=progress)
+        _render_demo(result)
+        root = ws.root
+        ws.close()
+        if not no_serve:
+            _serve(root, host, port, admin=True)
+
+
+def _render_demo(result: Any) -> None:
+    from salescope.i18n.numbers import format_money
+
+    s = result.summary
+    t = Table(title="导入 Imports", show_lines=False)
+    for col in ("file", "kind", "rows", "loaded", "duplicates", "quarantined", "skipped"):
+        t.add_column(col, justify="right" if col not in ("file", "kind") else "left")
+    for r in result.imports:
+        t.add_row(
+            Path(r.file).name,
+            r.kind,
+            *(str(getattr(r, c)) for c in ("rows", "loaded", "duplicates", "quarantined", "skipped")),
+        )
+    out.print(t)
+    out.print(
+        f"销售额 Revenue [bold]{format_money(s['revenue'], locale='zh-CN')}[/] · 订单 Orders {s['orders']:,} · "
+        f"客户 Customers {s['customers']:,} · {s['first_date']} → {s['last_date']}"
+    )
+    seg = Table(title="RFM 客户分群 Segments")
+    seg.add_column("分群")
+    seg.add_column("Segment")
+    seg.add_column("客户 Customers", justify="right")
+    seg.add_column("销售额 Revenue", justify="right")
+    for r in s["segments"]:
+        seg.add_row(r["segment_zh"], r["segment_en"], f"{r['customers']:,}", format_money(r["revenue"], locale="zh-CN"))
+    out.print(seg)
+    out.print(f"Excel 报告 report: {result.report}")
+
+
+def _serve(root: Path, host: str, port: int, *, admin: bool = False) -> None:
+    from salescope.services.server import serve
+
+    password = None
+    if admin:
+        from salescope.services.auth import ensure_admin
+
+        ws = _workspace(root)
+        password = ensure_admin(ws)
+        ws.close()
+
+    def ready(url: str) -> None:
+        out.print(f"Salescope web app: [bold]{url}[/]  (Ctrl+C to stop)")
+        if password is not None:
+            out.print(f"Log in as [bold]admin[/] with the one-time password: [bold]{password}[/]")
+
+    serve(root, host=host, port=port, on_ready=ready)
+
+
+# -- import --------------------------------------------------------------------------------------------------------
+@app.command("import")
+def import_(
+    files: Annotated[list[Path] | None, typer.Argument(help="Files to import (CSV, TSV, XLSX, XLS, Parquet).")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="sales | customers | products | purchases | suppliers | inventory | opportunities | feedback | targets"
+        ),
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML file mapping source headers to fields.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Override the detected text encoding.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List import batches.")] = False,
+    undo: Annotated[str | None, typer.Option("--undo", help="Remove the rows of one batch.")] = None,
+    quarantine: Annotated[str | None, typer.Option(help="Export a batch's quarantined rows (with --out).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where --quarantine writes its CSV.")] = None,
+    no_analyze: Annotated[bool, typer.Option("--no-analyze", help="Skip refreshing analyses afterwards.")] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Import exports into the warehouse, accounting for every row."""
+    from salescope.services import importing
+
+    with _guard(debug):
+        ws = _workspace(workspace)
+        if list_:
+            batches = importing.list_batches(ws)
+            if as_json:
+                _print_json(batches)
+            else:
+                _table(batches, "导入批次 Import batches")
+            return
+        if undo:
+            result = importing.undo_batch(ws, undo, user="cli")
+            _print_json(result) if as_json else out.print(f"Batch {undo} undone: {result}")
+            return
+        if quarantine:
+            if out_file is None:
+                raise SalescopeError("--quarantine needs --out FILE.csv to write the rows to.")
+            n = importing.export_quarantine(ws, quarantine, out_file)
+            _print_json({"batch_id": quarantine, "rows": n, "file": str(out_file)}) if as_json else out.print(
+                f"{n} quarantined rows written to {out_file}; correct them and import that file."
+            )
+            return
+        if not files:
+            raise SalescopeError("Give at least one file to import (or --list, --undo BATCH, --quarantine BATCH).")
+        results = []
+        with _progress(not as_json) as progress:
+            for f in files:
+                results.append(
+                    importing.import_file(
+                        ws, f, kind=kind, mapping=mapping, sheet=sheet, encoding=encoding, progress=progress, user="cli"
+                    )
+                )
+            if not no_analyze and any(r.loaded and r.kind == "sales" for r in results):
+                from salescope.services.analysis import run_analysis
+
+                run_analysis(ws, progress=progress)
+        if as_json:
+            for r in results:
+                _print_json(r.as_dict())
+        else:
+            _table([r.as_dict() for r in results], "导入结果 Import results")
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> None:
+    if not rows:
+        out.print(f"{title}: (none)")
+        return
+    t = Table(title=title)
+    cols = [c for c in rows[0] if not isinstance(rows[0][c], list | dict)]
+    for c in cols:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
+    out.print(t)
+
+
+# -- analyze -------------------------------------------------------------------------------------------------------
+@app.command()
+def analyze(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Analysis date YYYY-MM-DD [default: day after the last order].")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compute and materialise all analyses."""
+    from salescope.services.analysis import run_analysis
+
+    with _guard(debug):
+        ws = _workspace(workspace)
+        with _progress(not as_json) as progress:
+            result = run_analysis(ws, as_of=_parse_date(as_of, "--as-of"), progress=progress)
+        data = {
+            "as_of": result.as_of,
+            "customers": result.customers,
+            "segments": result.segments,
+            "steps": result.steps,
+        }
+        if as_json:
+            _print_json(data)
+        else:
+            out.print(f"Analysed as of {result.as_of}: {result.customers:,} customers.")
+            _table([{"segment": k, "customers": v} for k, v in result.segments.items()], "Segments")
+
+
+# -- sql -----------------------------------------------------------------------------------------------------------
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SELECT statement.")],
+    format_: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run read-only SQL over the warehouse."""
+    with _guard(debug):
+        if format_ not in ("table", "json", "csv"):
+            raise SalescopeError(f"--format {format_!r} is not known; expected table, json or csv.")
+        ws = _workspace(workspace, read_only=True)
+        result = ws.warehouse.read_only_query(query)
+        rows = result.to_pylist()
+        if format_ == "json":
+            _print_json(rows)
+        elif format_ == "csv":
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            w.writerow(result.column_names)
+            from salescope.reports.safety import neutralise
+
+            for r in rows:
+                w.writerow([neutralise(v) for v in r.values()])
+            sys.stdout.write(buf.getvalue())
+        else:
+            t = Table()
+            for c in result.column_names:
+                t.add_column(c)
+            for r in rows:
+                t.add_row(*("NULL" if v is None else str(v) for v in r.values()))
+            out.print(t)
+
+
+# -- clv -----------------------------------------------------------------------------------------------------------
+@app.command()
+def clv(
+    model: Annotated[str, typer.Option(help="bgnbd | pareto | mbgnbd")] = "bgnbd",
+    calibration_end: Annotated[str | None, typer.Option("--calibration-end", help="YYYY-MM-DD")] = None,
+    holdout_end: Annotated[str | None, typer.Option("--holdout-end", help="YYYY-MM-DD")] = None,
+    period: Annotated[str, typer.Option(help="day | week")] = "week",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Fit a BTYD model (+ Gamma-Gamma spend) and report parameters, holdout fit and CLV."""
+    from salescope.services.clv import run_clv
+
+    with _guard(debug):
+        if model not in ("bgnbd", "pareto", "mbgnbd"):
+            raise SalescopeError(f"--model {model!r} is not known; expected bgnbd, pareto or mbgnbd.")
+        if period not in ("day", "week"):
+            raise SalescopeError(f"--period {period!r} is not known; expected day or week.")
+        ws = _workspace(workspace)
+        result = run_clv(
+            ws,
+            model=model,
+            calibration_end=_parse_date(calibration_end, "--calibration-end"),
+            holdout_end=_parse_date(holdout_end, "--holdout-end"),
+            period=period,
+        )
+        if as_json:
+            _print_json(result)
+        else:
+            _render_mapping(result, f"CLV · {model}")
+
+
+def _render_mapping(data: dict[str, Any], title: str) -> None:
+    t = Table(title=title)
+    t.add_column("key")
+    t.add_column("value")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{kk}={_short(vv)}" for kk, vv in v.items() if not isinstance(vv, list | dict))
+        elif isinstance(v, list):
+            v = f"[{len(v)} items]"
+        t.add_row(str(k), _short(v))
+    out.print(t)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+# -- forecast ------------------------------------------------------------------------------------------------------
+@app.command()
+def forecast(
+    by: Annotated[str, typer.Option(help="total | category | product | region | customer")] = "total",
+    freq: Annotated[str, typer.Option(help="week | month")] = "week",
+    horizon: Annotated[int | None, typer.Option(help="Periods ahead [default: 13 weeks or 6 months].")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Forecast revenue with models chosen per series by rolling-origin backtest."""
+    from salescope.services.forecast import run_forecast
+
+    with _guard(debug):
+        if by not in ("total", "category", "product", "region", "customer"):
+            raise SalescopeError(f"--by {by!r} is not known; expected total, category, product, region or customer.")
+        if freq not in ("week", "month"):
+            raise SalescopeError(f"--freq {freq!r} is not known; expected week or month.")
+        ws = _workspace(workspace)
+        with _progress(not as_json) as progress:
+            result = run_forecast(ws, by=by, freq=freq, horizon=horizon, progress=progress)
+        if as_json:
+            _print_json(result)
+        else:
+            _render_mapping(result, f"Forecast · {by} · {freq}")
+
+
+# -- report --------------------------------------------------------------------------------------------------------
+@app.command()
+def report(
+    out_path: Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.html")],
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the headline analyses as an Excel workbook (with charts) or an HTML page."""
+    from salescope.services.reports import write_report
+
+    with _guard(debug):
+        ws = _workspace(workspace)
+        path = write_report(ws, out_path)
+        out.print(f"Report written: {path}")
+
+
+# -- serve ---------------------------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Serve the web app and REST API."""
+    with _guard(debug):
+        ws = _workspace(workspace)
+        root = ws.root
+        ws.close()
+        _serve(root, host, port)
+
+
+# -- users and tokens ----------------------------------------------------------------------------------------------
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="admin | analyst | sales | viewer")],
+    salesperson: Annotated[str | None, typer.Option(help="For sales users: the salesperson name in the data.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Add a user (a password is generated and printed unless --password-stdin)."""
+    import secrets
+
+    from salescope.services.auth import add_user
+
+    with _guard(debug):
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            generated = False
+        else:
+            password = secrets.token_urlsafe(12)
+            generated = True
+        ws = _workspace(workspace)
+        add_user(ws, name, role, password, salesperson=salesperson, actor="cli")
+        out.print(f"User {name} ({role}) added.")
+        if generated:
+            out.print(f"Password: {password}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    label: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "cli",
+    expires_days: Annotated[int, typer.Option(help="Days until the token expires (0: never).")] = 90,
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Create an API token for a user; the token is printed once, on the last line."""
+    from salescope.services.auth import create_token
+
+    with _guard(debug):
+        ws = _workspace(workspace)
+        token = create_token(ws, name, name=label, expires_days=expires_days or None, actor="cli")
+        err.print(f"API token for {name} (use as 'Authorization: Bearer TOKEN'):")
+        sys.stdout.write(token + "\n")
+
+
+def main() -> None:
+    app()
