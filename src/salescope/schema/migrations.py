@@ -71,4 +71,17 @@ APPDB_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX IF NOT EXISTS audit_at ON audit_log(at)",
         ),
     ),
+    Migration(
+        2,
+        "signing secrets, token last use, login-failure and session indexes",
+        (
+            "CREATE TABLE IF NOT EXISTS app_secrets "
+            "(name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
+            "ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT",
+            "ALTER TABLE sessions ADD COLUMN address TEXT",
+            "CREATE INDEX IF NOT EXISTS audit_address ON audit_log(address, action, at)",
+            "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id)",
+            "CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens(user_id)",
+        ),
+    ),
 )
