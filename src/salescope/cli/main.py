@@ -120,12 +120,12 @@ def demo(
     debug: DebugOpt = False,
 ) -> None:
     """Generate realistic 采销 demo data, import it, analyse it, report, and serve the web app."""
-    from salescope.services.demo import run_demo
-
     if scale not in ("small", "medium", "large"):
         err.print(f"[bold red]Error:[/] --scale {scale!r} is not known; expected small, medium or large.")
         raise typer.Exit(1)
     with _guard(debug):
+        from salescope.services.demo import run_demo
+
         ws = _workspace(workspace)
         with _progress() as progress:
             result = run_demo(ws, scale=scale, seed=seed, progress=progress)
@@ -207,9 +207,9 @@ def import_(
     debug: DebugOpt = False,
 ) -> None:
     """Import exports into the warehouse, accounting for every row."""
-    from salescope.services import importing
-
     with _guard(debug):
+        from salescope.services import importing
+
         ws = _workspace(workspace)
         if list_:
             batches = importing.list_batches(ws)
@@ -275,9 +275,9 @@ def analyze(
     debug: DebugOpt = False,
 ) -> None:
     """Compute and materialise all analyses."""
-    from salescope.services.analysis import run_analysis
-
     with _guard(debug):
+        from salescope.services.analysis import run_analysis
+
         ws = _workspace(workspace)
         with _progress(not as_json) as progress:
             result = run_analysis(ws, as_of=_parse_date(as_of, "--as-of"), progress=progress)
@@ -341,9 +341,9 @@ def clv(
     debug: DebugOpt = False,
 ) -> None:
     """Fit a BTYD model (+ Gamma-Gamma spend) and report parameters, holdout fit and CLV."""
-    from salescope.services.clv import run_clv
-
     with _guard(debug):
+        from salescope.services.clv import run_clv
+
         if model not in ("bgnbd", "pareto", "mbgnbd"):
             raise SalescopeError(f"--model {model!r} is not known; expected bgnbd, pareto or mbgnbd.")
         if period not in ("day", "week"):
@@ -392,9 +392,9 @@ def forecast(
     debug: DebugOpt = False,
 ) -> None:
     """Forecast revenue with models chosen per series by rolling-origin backtest."""
-    from salescope.services.forecast import run_forecast
-
     with _guard(debug):
+        from salescope.services.forecast import run_forecast
+
         if by not in ("total", "category", "product", "region", "customer"):
             raise SalescopeError(f"--by {by!r} is not known; expected total, category, product, region or customer.")
         if freq not in ("week", "month"):
@@ -416,9 +416,9 @@ def report(
     debug: DebugOpt = False,
 ) -> None:
     """Write the headline analyses as an Excel workbook (with charts) or an HTML page."""
-    from salescope.services.reports import write_report
-
     with _guard(debug):
+        from salescope.services.reports import write_report
+
         ws = _workspace(workspace)
         path = write_report(ws, out_path)
         out.print(f"Report written: {path}")
@@ -453,9 +453,9 @@ def user_add(
     """Add a user (a password is generated and printed unless --password-stdin)."""
     import secrets
 
-    from salescope.services.auth import add_user
-
     with _guard(debug):
+        from salescope.services.auth import add_user
+
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
             generated = False
@@ -478,9 +478,9 @@ def token_create(
     debug: DebugOpt = False,
 ) -> None:
     """Create an API token for a user; the token is printed once, on the last line."""
-    from salescope.services.auth import create_token
-
     with _guard(debug):
+        from salescope.services.auth import create_token
+
         ws = _workspace(workspace)
         token = create_token(ws, name, name=label, expires_days=expires_days or None, actor="cli")
         err.print(f"API token for {name} (use as 'Authorization: Bearer TOKEN'):")
