@@ -6,8 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from salescope.services.workspace import Workspace
+
+# Shared 2-core machines make per-example timings meaningless; the examples themselves still run.
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
