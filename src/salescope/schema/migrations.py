@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from salescope.schema.tables import ALL_TABLES, create_table_sql
+from salescope.schema.tables import ALL_TABLES, ANOMALIES, FORECASTS, KPIS, create_table_sql
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
         1,
         "canonical tables",
         tuple(create_table_sql(t) for t in ALL_TABLES),
+    ),
+    Migration(
+        2,
+        "KPI, anomaly and forecast result tables",
+        tuple(create_table_sql(t) for t in (KPIS, ANOMALIES, FORECASTS)),
     ),
 )
 

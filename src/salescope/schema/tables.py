@@ -308,6 +308,89 @@ ANALYSIS_RUNS = Table(
     key=("run_id",),
 )
 
+KPIS = Table(
+    "kpis",
+    (
+        _c("freq", "text", False, "day | week | month | quarter | year"),
+        _c("period", "text", False, "label: 2024-03-05, 2024-W10, 2024-03, 2024-Q1 (fiscal), 2024 (fiscal)"),
+        _c("period_idx", "int", False, "consecutive integer per freq, so lags are arithmetic"),
+        _c("period_start", "date", False),
+        _c("period_end", "date", False),
+        _c("dim", "text", False, "'total' or the slicing dimension: region, province, channel, ..."),
+        _c("slice", "text", False, "'total' or the dimension value; '(none)' where the line has no value"),
+        _c("revenue", "money", doc="net of returns"),
+        _c("gross_sales", "money", doc="positive lines only"),
+        _c("returns", "money", doc="absolute value of negative lines"),
+        _c("quantity", "decimal"),
+        _c("orders", "int", doc="distinct orders with a positive line"),
+        _c("aov", "float", doc="客单价: revenue / orders"),
+        _c("cost", "money", doc="cost of the lines whose cost is known"),
+        _c("revenue_with_cost", "money", doc="revenue of the lines whose cost is known"),
+        _c("gross_profit", "money"),
+        _c("gross_margin", "float", doc="gross_profit / revenue_with_cost"),
+        _c("cost_coverage", "float", doc="share of revenue whose cost is known"),
+        _c("discount_rate", "float", doc="discount given / list value, over lines with a discount recorded"),
+        _c("return_rate", "float", doc="returns / gross_sales"),
+        _c("customers_active", "int"),
+        _c("customers_new", "int", doc="first order ever falls in this period"),
+        _c("customers_repeat", "int", doc="two or more orders in this period"),
+        _c("customers_churned", "int", doc="active in the previous period, not in this one"),
+        _c("repurchase_rate", "float", doc="customers_repeat / customers_active"),
+        _c("churn_rate", "float", doc="customers_churned / customers active in the previous period"),
+        _c("revenue_per_customer", "float", doc="revenue of identified customers / customers_active"),
+        _c("revenue_prev", "money", doc="the previous period's revenue"),
+        _c("revenue_last_year", "money", doc="the same period a year earlier"),
+        _c("pop_growth", "float", doc="period over period: MoM for months, WoW for weeks"),
+        _c("yoy_growth", "float"),
+        _c("inventory_value", "money", doc="mean stock value over the period's snapshots"),
+        _c("inventory_turnover", "float", doc="cost / inventory_value"),
+        _c("inventory_days", "float", doc="days in period / inventory_turnover"),
+        _c("fill_rate", "float", doc="received / ordered quantity on purchase lines with a receipt"),
+    ),
+    key=("freq", "period", "dim", "slice"),
+    doc="Materialised by analyze: KPIs per period and slice.",
+)
+
+ANOMALIES = Table(
+    "anomalies",
+    (
+        _c("as_of", "date", False),
+        _c("freq", "text", False),
+        _c("metric", "text", False),
+        _c("dim", "text", False),
+        _c("slice", "text", False),
+        _c("period", "text", False),
+        _c("period_start", "date", False),
+        _c("value", "float", False),
+        _c("expected", "float", False, "trend + seasonal from STL (or the local median on short series)"),
+        _c("z", "float", False, "robust z of the residual: (r - median) / (1.4826 MAD)"),
+        _c("direction", "text", False, "high | low"),
+    ),
+    key=("freq", "metric", "dim", "slice", "period"),
+    doc="Materialised by analyze: unusual periods per KPI and slice, for alert rules.",
+)
+
+FORECASTS = Table(
+    "forecasts",
+    (
+        _c("created_at", "timestamp", False),
+        _c("by", "text", False, "total | category | product | region | customer"),
+        _c("freq", "text", False, "week | month"),
+        _c("series", "text", False),
+        _c("ds", "date", False, "period start"),
+        _c("model", "text", False, "chosen per series by rolling-origin backtest"),
+        _c("forecast", "float", False, "never negative"),
+        _c("lo80", "float"),
+        _c("hi80", "float"),
+        _c("lo95", "float"),
+        _c("hi95", "float"),
+        _c("mase", "float", doc="backtest MASE of the chosen model for this series"),
+        _c("baseline_mase", "float", doc="backtest MASE of seasonal naive for this series"),
+    ),
+    key=("by", "freq", "series", "ds"),
+    doc="Materialised by analyze and `salescope forecast`; one run per (by, freq) is kept.",
+)
+
 DATA_TABLES: tuple[Table, ...] = (
     SALES,
     CUSTOMERS,
@@ -321,7 +404,7 @@ DATA_TABLES: tuple[Table, ...] = (
     TARGETS,
 )
 SYSTEM_TABLES: tuple[Table, ...] = (IMPORT_BATCHES, QUARANTINE, ANALYSIS_RUNS)
-RESULT_TABLES: tuple[Table, ...] = (CUSTOMER_SCORES, SEGMENT_HISTORY)
+RESULT_TABLES: tuple[Table, ...] = (CUSTOMER_SCORES, SEGMENT_HISTORY, KPIS, ANOMALIES, FORECASTS)
 ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
