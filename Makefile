@@ -23,7 +23,7 @@ $(VENV)-tools/bin/uv:
 	$(VENV)-tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-groups
+	$(UV) sync --frozen --all-groups --all-extras
 	touch $@
 
 assets: $(VENDOR)/.installed
