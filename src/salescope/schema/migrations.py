@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from salescope.schema.tables import ALL_TABLES, ANOMALIES, FORECASTS, KPIS, create_table_sql
+from salescope.schema.tables import (
+    AGGREGATE_STATE,
+    ALL_TABLES,
+    ANOMALIES,
+    COHORT_RETENTION,
+    CUSTOMER_FACTS,
+    CUSTOMER_LIFECYCLE,
+    FORECASTS,
+    KPIS,
+    LIFECYCLE_HISTORY,
+    ORDER_FACTS,
+    REPURCHASE_INTERVALS,
+    create_table_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,22 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
         2,
         "KPI, anomaly and forecast result tables",
         tuple(create_table_sql(t) for t in (KPIS, ANOMALIES, FORECASTS)),
+    ),
+    Migration(
+        3,
+        "customer value results (lifecycle, cohorts, repurchase) and sales aggregates",
+        tuple(
+            create_table_sql(t)
+            for t in (
+                CUSTOMER_LIFECYCLE,
+                LIFECYCLE_HISTORY,
+                COHORT_RETENTION,
+                REPURCHASE_INTERVALS,
+                ORDER_FACTS,
+                CUSTOMER_FACTS,
+                AGGREGATE_STATE,
+            )
+        ),
     ),
 )
 

@@ -391,6 +391,110 @@ FORECASTS = Table(
     doc="Materialised by analyze and `salescope forecast`; one run per (by, freq) is kept.",
 )
 
+ORDER_FACTS = Table(
+    "order_facts",
+    (
+        _c("customer_id", "text", doc="NULL for anonymous orders"),
+        _c("order_id", "text", False),
+        _c("order_date", "date", False, "earliest line date of the order"),
+        _c("amount", "money", False, "net: returns subtract"),
+        _c("lines", "int", False),
+    ),
+    key=("customer_id", "order_id"),
+    doc="Maintained per import batch by engine.aggregates; one row per (customer, order) of sales.",
+)
+
+CUSTOMER_FACTS = Table(
+    "customer_facts",
+    (
+        _c("customer_id", "text", False),
+        _c("first_order", "date", False),
+        _c("last_order", "date", False),
+        _c("frequency", "int", False, "distinct orders"),
+        _c("monetary", "money", False, "net total"),
+    ),
+    key=("customer_id",),
+    doc="Maintained per import batch by engine.aggregates; one row per identified customer over all sales.",
+)
+
+AGGREGATE_STATE = Table(
+    "aggregate_state",
+    (
+        _c("name", "text", False),
+        _c("fingerprint", "text", False, "of the sales rows the aggregates were built from"),
+        _c("refreshed_at", "timestamp", False),
+    ),
+    key=("name",),
+)
+
+CUSTOMER_LIFECYCLE = Table(
+    "customer_lifecycle",
+    (
+        _c("customer_id", "text", False),
+        _c("as_of", "date", False),
+        _c("stage", "text", False, "new | active | dormant | churned | reactivated"),
+        _c("stage_zh", "text", False),
+        _c("stage_en", "text", False),
+        _c("first_order", "date", False),
+        _c("last_order", "date", False),
+        _c("purchase_days", "int", False, "distinct days with an order"),
+        _c("typical_interval_days", "float", False, "median gap between purchase days"),
+        _c("interval_source", "text", False, "own | population (fewer than two purchase days)"),
+        _c("active_window_days", "float", False),
+        _c("churn_window_days", "float", False),
+        _c("next_purchase_due", "date", False, "last order + typical interval"),
+        _c("days_overdue", "int", False, "days past next_purchase_due at as_of, 0 when not yet due"),
+    ),
+    key=("customer_id",),
+    doc="Materialised by analyze.",
+)
+
+LIFECYCLE_HISTORY = Table(
+    "lifecycle_history",
+    (
+        _c("snapshot_date", "date", False),
+        _c("stage", "text", False),
+        _c("customers", "int", False),
+    ),
+    key=("snapshot_date", "stage"),
+    doc="Materialised by analyze: customers per lifecycle stage at each monthly snapshot.",
+)
+
+COHORT_RETENTION = Table(
+    "cohort_retention",
+    (
+        _c("cohort_month", "date", False, "first day of the month of each customer's first order"),
+        _c("period", "int", False, "months since the cohort month (0 = the cohort month)"),
+        _c("activity_month", "date", False),
+        _c("cohort_customers", "int", False),
+        _c("active_customers", "int", False, "cohort customers with an order in activity_month"),
+        _c("retention", "float", False, "active_customers / cohort_customers"),
+        _c("revenue", "money", False, "net revenue of the cohort in activity_month"),
+        _c("revenue_retention", "float", doc="revenue / the cohort's period-0 revenue"),
+    ),
+    key=("cohort_month", "period"),
+    doc="Materialised by analyze: first-purchase-month cohorts, every month up to as_of.",
+)
+
+REPURCHASE_INTERVALS = Table(
+    "repurchase_intervals",
+    (
+        _c("scope", "text", False, "all | customer | product | category"),
+        _c("key", "text", False, "customer_id, product_id or category; 'all' for scope all"),
+        _c("buyers", "int", False, "customers who bought (the customer itself for scope customer)"),
+        _c("repeat_buyers", "int", False, "of those, who bought on two or more days"),
+        _c("repeat_rate", "float", False),
+        _c("intervals", "int", False, "gaps between consecutive purchase days"),
+        _c("mean_days", "float"),
+        _c("median_days", "float"),
+        _c("p25_days", "float"),
+        _c("p75_days", "float"),
+        _c("p90_days", "float"),
+    ),
+    key=("scope", "key"),
+    doc="Materialised by analyze: repurchase rate and inter-purchase intervals (复购周期).",
+)
+
 DATA_TABLES: tuple[Table, ...] = (
     SALES,
     CUSTOMERS,
@@ -404,8 +508,19 @@ DATA_TABLES: tuple[Table, ...] = (
     TARGETS,
 )
 SYSTEM_TABLES: tuple[Table, ...] = (IMPORT_BATCHES, QUARANTINE, ANALYSIS_RUNS)
-RESULT_TABLES: tuple[Table, ...] = (CUSTOMER_SCORES, SEGMENT_HISTORY, KPIS, ANOMALIES, FORECASTS)
-ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES
+RESULT_TABLES: tuple[Table, ...] = (
+    CUSTOMER_SCORES,
+    SEGMENT_HISTORY,
+    KPIS,
+    ANOMALIES,
+    FORECASTS,
+    CUSTOMER_LIFECYCLE,
+    LIFECYCLE_HISTORY,
+    COHORT_RETENTION,
+    REPURCHASE_INTERVALS,
+)
+AGGREGATE_TABLES: tuple[Table, ...] = (ORDER_FACTS, CUSTOMER_FACTS, AGGREGATE_STATE)
+ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
