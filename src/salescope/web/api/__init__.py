@@ -1,0 +1,1 @@
+"""The REST API; every version lives in its own package."""
