@@ -1,0 +1,416 @@
+"""Shared machinery of the BTYD models: input checks, pattern compression, maximum likelihood, Laplace intervals.
+
+Every likelihood here is a sum over customers of a function of (x, t_x, T) alone, and a
+customer base has far fewer distinct (x, t_x, T) patterns than customers, so fits and
+per-customer predictions run on the distinct patterns weighted by their counts.
+Parameters are optimised on the log scale (they are all positive) with L-BFGS-B and then
+polished with a few Newton steps, which both pins the optimum to rounding error and
+yields the Hessian for the Laplace (normal approximation) intervals.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Self
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize
+from scipy.special import expit, logit, ndtri
+
+from salescope.errors import InputError, ModelFitError
+
+Array = NDArray[np.float64]
+Objective = Callable[[Array], tuple[float, Array]]
+
+LOG_BOUND = 25.0
+"""Log-parameters live in [-25, 25] (about 1e-11 to 7e10); an optimum at the edge means the data cannot identify it."""
+
+_COMPRESS_ABOVE = 2_000
+
+
+def as_vector(values: ArrayLike, name: str) -> Array:
+    """A 1-D float array; pandas Series, lists and NumPy arrays are all accepted."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional", column=name, expected="one value per customer")
+    return arr
+
+
+def _first_bad(mask: NDArray[np.bool_]) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[Array, Array, Array]:
+    """Validate the BTYD summary: whole repeat counts, 0 <= recency <= T, recency 0 without repeats."""
+    x = as_vector(frequency, "frequency")
+    tx = as_vector(recency, "recency")
+    age = as_vector(T, "T")
+    x, tx, age = np.broadcast_arrays(x, tx, age)
+    if x.size == 0:
+        raise InputError("there are no customers to fit", expected="at least one customer")
+    for name, arr in (("frequency", x), ("recency", tx), ("T", age)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = _first_bad(bad)
+            raise InputError(
+                f"{name} is not a number", row=i + 1, column=name, value=arr[i], expected="a finite number"
+            )
+    bad = (x < 0) | (x != np.round(x))
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError(
+            "frequency counts repeat purchases",
+            row=i + 1,
+            column="frequency",
+            value=x[i],
+            expected="a whole number >= 0",
+        )
+    bad = tx < 0
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("recency is negative", row=i + 1, column="recency", value=tx[i], expected="a number >= 0")
+    slack = 1e-9 * np.maximum(age, 1.0)
+    bad = tx > age + slack
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError(
+            f"recency is later than the customer's age T = {age[i]!r}",
+            row=i + 1,
+            column="recency",
+            value=tx[i],
+            expected="0 <= recency <= T (both measured from the first purchase)",
+        )
+    bad = (x == 0) & (tx > slack)
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError(
+            "a customer without repeat purchases has a recency",
+            row=i + 1,
+            column="recency",
+            value=tx[i],
+            expected="recency 0 when frequency is 0",
+        )
+    return x.astype(np.float64), np.minimum(tx, age).astype(np.float64), age.astype(np.float64)
+
+
+def check_weights(weights: ArrayLike | None, n: int) -> Array:
+    if weights is None:
+        return np.ones(n)
+    w = as_vector(weights, "weights")
+    if w.shape != (n,):
+        raise InputError("weights must give one count per row", column="weights", value=w.size, expected=f"{n} values")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("weights must be counts", row=i + 1, column="weights", value=w[i], expected="a number >= 0")
+    return w
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Distinct rows of several equal-length columns, their total weights, and the map back to rows."""
+
+    columns: tuple[Array, ...]
+    weights: Array
+    inverse: NDArray[np.intp]
+
+
+def compress(columns: Sequence[Array], weights: Array) -> Patterns:
+    """Group identical rows with a lexicographic sort (no hashing of floats, exact equality)."""
+    n = columns[0].size
+    order = np.lexsort(tuple(reversed(columns)))
+    sorted_cols = [c[order] for c in columns]
+    new = np.ones(n, dtype=bool)
+    for c in sorted_cols:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    counts = np.add.reduceat(weights[order], starts)
+    return Patterns(tuple(c[starts] for c in sorted_cols), counts, inverse)
+
+
+def by_pattern(fn: Callable[..., Array], *columns: Array) -> Array:
+    """Evaluate a per-customer function once per distinct row when that saves work."""
+    if columns[0].size <= _COMPRESS_ABOVE:
+        return fn(*columns)
+    pats = compress(columns, np.ones(columns[0].size))
+    if pats.weights.size > 0.5 * columns[0].size:
+        return fn(*columns)
+    return fn(*pats.columns)[pats.inverse]
+
+
+@dataclass
+class MLResult:
+    theta: Array
+    neg_mean_ll: float
+    n_iter: int
+    hessian: Array
+    """Hessian of the *total* negative log-likelihood in log-parameters."""
+
+
+def numeric_gradient(value: Callable[[Array], float], h: float = 1e-5) -> Objective:
+    """Central differences for likelihoods whose parameter derivatives have no closed form."""
+
+    def objective(theta: Array) -> tuple[float, Array]:
+        f0 = value(theta)
+        g = np.empty_like(theta)
+        for j in range(theta.size):
+            e = np.zeros_like(theta)
+            e[j] = h
+            g[j] = (value(theta + e) - value(theta - e)) / (2 * h)
+        return f0, g
+
+    return objective
+
+
+def _hessian(objective: Objective, theta: Array, h: float) -> Array:
+    k = theta.size
+    hess = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h
+        hess[:, j] = (objective(theta + e)[1] - objective(theta - e)[1]) / (2 * h)
+    return 0.5 * (hess + hess.T)
+
+
+def maximise(
+    objective: Objective,
+    theta0: Array,
+    *,
+    total_weight: float,
+    model: str,
+    names: Sequence[str],
+    max_iter: int,
+    gtol: float,
+    hessian_step: float,
+) -> MLResult:
+    """L-BFGS-B on the mean negative log-likelihood, then Newton polishing; raise ModelFitError on failure."""
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = optimize.minimize(
+            objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": gtol * 1e-2},
+        )
+    theta = np.asarray(res.x, dtype=np.float64)
+    f, g = objective(theta)
+    n_iter = int(res.nit)
+    _check_finite(f, g, model)
+    _check_interior(theta, names, model)
+    hess = _hessian(objective, theta, hessian_step)
+    for _ in range(8):
+        if np.max(np.abs(g)) <= gtol * 1e-3:
+            break
+        step = _newton_step(hess, g)
+        if step is None:
+            break
+        accepted = False
+        for shrink in (1.0, 0.5, 0.25, 0.125):
+            cand = np.clip(theta + shrink * step, -LOG_BOUND, LOG_BOUND)
+            fc, gc = objective(cand)
+            if np.isfinite(fc) and np.all(np.isfinite(gc)) and fc <= f + 1e-13 * max(1.0, abs(f)):
+                theta, f, g, accepted = cand, fc, gc, True
+                break
+        n_iter += 1
+        if not accepted:
+            break
+        hess = _hessian(objective, theta, hessian_step)
+    _check_finite(f, g, model)
+    _check_interior(theta, names, model)
+    gmax = float(np.max(np.abs(g)))
+    if gmax > gtol:
+        raise ModelFitError(
+            f"The {model} fit did not converge after {n_iter} iterations: the largest gradient of the mean "
+            f"log-likelihood is {gmax:.3g} (needs <= {gtol:.1g}; optimiser said {res.message!s})."
+        )
+    eig = np.linalg.eigvalsh(hess)
+    if not np.all(eig > 0):
+        raise ModelFitError(
+            f"The {model} likelihood is flat or saddle-shaped at its optimum (Hessian eigenvalues {eig.round(6)}), "
+            "so its parameters are not identified by these data."
+        )
+    return MLResult(theta, float(f), n_iter, hess * total_weight)
+
+
+def _newton_step(hess: Array, g: Array) -> Array | None:
+    try:
+        step = -np.linalg.solve(hess, g)
+    except np.linalg.LinAlgError:
+        return None
+    return np.asarray(step, dtype=np.float64) if np.all(np.isfinite(step)) else None
+
+
+def _check_finite(f: float, g: Array, model: str) -> None:
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        raise ModelFitError(
+            f"The {model} log-likelihood became non-finite during fitting (value {f!r}); "
+            "check for extreme or inconsistent customer summaries."
+        )
+
+
+def _check_interior(theta: Array, names: Sequence[str], model: str) -> None:
+    edge = np.abs(theta) >= LOG_BOUND - 1.0
+    if edge.any():
+        j = int(np.flatnonzero(edge)[0])
+        where = "infinity" if theta[j] > 0 else "zero"
+        raise ModelFitError(
+            f"The {model} estimate of {names[j]} ran off to {where} ({np.exp(theta[j]):.3g}): the data cannot "
+            "identify it (typically too few repeat purchases, or no sign of customers dropping out)."
+        )
+
+
+class FittedModel:
+    """Parameters on the log scale, their Laplace covariance, and the scikit-learn style fitted attributes."""
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    model_name: ClassVar[str] = ""
+
+    params_: dict[str, float]
+    log_likelihood_: float
+    converged_: bool
+    n_iter_: int
+    covariance_: Array
+    n_customers_: float
+
+    def __init__(self, *, max_iter: int = 1000, gtol: float = 1e-7, sample_size: int = 20_000, random_state: int = 0):
+        self.max_iter = max_iter
+        self.gtol = gtol
+        self.sample_size = sample_size
+        self.random_state = random_state
+        self._theta: Array | None = None
+
+    def __repr__(self) -> str:
+        if self._theta is None:
+            return f"{type(self).__name__}(unfitted)"
+        inner = ", ".join(f"{k}={v:.6g}" for k, v in zip(self.param_names, self._params(), strict=True))
+        return f"{type(self).__name__}({inner})"
+
+    # -- parameters ---------------------------------------------------------------
+    def _fitted_theta(self) -> Array:
+        if self._theta is None:
+            raise ModelFitError(f"The {self.model_name} model has not been fitted yet; call fit() first.")
+        return self._theta
+
+    def _params(self) -> Array:
+        return np.exp(self._fitted_theta())
+
+    def _store(self, res: MLResult, log_likelihood: float, n_customers: float) -> None:
+        self._theta = res.theta
+        self.params_ = {k: float(v) for k, v in zip(self.param_names, np.exp(res.theta), strict=True)}
+        self.log_likelihood_ = log_likelihood
+        self.converged_ = True
+        self.n_iter_ = res.n_iter
+        self.n_customers_ = n_customers
+        self.covariance_ = np.asarray(np.linalg.inv(res.hessian), dtype=np.float64)
+
+    def with_params(self, **params: float) -> Self:
+        """A copy with given parameters (e.g. published estimates) for prediction without fitting."""
+        missing = set(self.param_names) - set(params)
+        if missing:
+            raise InputError(f"missing parameters {sorted(missing)}", expected=f"all of {list(self.param_names)}")
+        values = np.array([float(params[k]) for k in self.param_names])
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise InputError("parameters must be positive numbers", value=params, expected="values > 0")
+        other = copy.copy(self)
+        other._theta = np.log(values)
+        other.params_ = {k: float(params[k]) for k in self.param_names}
+        other.covariance_ = np.zeros((values.size, values.size))
+        return other
+
+    @property
+    def standard_errors_(self) -> dict[str, float]:
+        """Delta-method standard errors of the parameters (from the log-scale Laplace covariance)."""
+        se_log = np.sqrt(np.diag(self.covariance_))
+        return {k: float(v) for k, v in zip(self.param_names, self._params() * se_log, strict=True)}
+
+    def param_intervals(self, level: float = 0.9) -> dict[str, tuple[float, float]]:
+        """Laplace intervals, symmetric on the log scale so they stay positive."""
+        zq = _z(level)
+        theta = self._fitted_theta()
+        se_log = np.sqrt(np.diag(self.covariance_))
+        lo, hi = np.exp(theta - zq * se_log), np.exp(theta + zq * se_log)
+        return {k: (float(a), float(b)) for k, a, b in zip(self.param_names, lo, hi, strict=True)}
+
+    def _sample_start(
+        self, patterns: Patterns, fit_patterns: Callable[[Patterns, Array | None, float], Array]
+    ) -> Array | None:
+        """Warm start: fit a random sample of customers loosely when the data have many distinct patterns."""
+        total = float(patterns.weights.sum())
+        if patterns.weights.size <= 4 * self.sample_size or total <= 2 * self.sample_size:
+            return None
+        rng = np.random.default_rng(self.random_state)
+        counts = patterns.weights.astype(np.int64)
+        if not np.array_equal(counts, patterns.weights):
+            return None
+        taken = rng.multivariate_hypergeometric(counts, self.sample_size)
+        keep = taken > 0
+        sample = Patterns(tuple(c[keep] for c in patterns.columns), taken[keep].astype(np.float64), patterns.inverse)
+        try:
+            return fit_patterns(sample, None, self.gtol * 100)
+        except ModelFitError:
+            return None
+
+
+def _z(level: float) -> float:
+    if not 0 < level < 1:
+        raise InputError("the interval level must be between 0 and 1", value=level, expected="e.g. 0.9")
+    return float(ndtri(0.5 + level / 2))
+
+
+Scale = Literal["log", "logit"]
+
+
+def delta_interval(
+    models: Sequence[FittedModel], quantity: Callable[[], Array], *, level: float, scale: Scale, step: float = 1e-5
+) -> tuple[Array, Array]:
+    """Laplace + delta method: perturb each model's log-parameters, propagate the covariance to ``quantity``.
+
+    The interval is symmetric on the log (positive quantities) or logit (probabilities)
+    scale. It reflects parameter uncertainty only, not the randomness of a customer's
+    future purchases.
+    """
+    zq = _z(level)
+    fwd: Callable[[Array], Array]
+    inv: Callable[[Array], Array]
+    if scale == "log":
+        fwd, inv = _safe_log, np.exp
+    else:
+        fwd, inv = _safe_logit, expit
+    base = quantity()
+    y0 = fwd(base)
+    var = np.zeros_like(y0)
+    for m in models:
+        theta = m._fitted_theta()
+        cov = m.covariance_
+        grads = []
+        try:
+            for j in range(theta.size):
+                shifted = theta.copy()
+                shifted[j] += step
+                m._theta = shifted
+                grads.append((fwd(quantity()) - y0) / step)
+        finally:
+            m._theta = theta
+        jac = np.asarray(np.stack(grads, axis=-1), dtype=np.float64)
+        var += np.einsum("...i,ij,...j->...", jac, cov, jac)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    lo, hi = inv(y0 - zq * sd), inv(y0 + zq * sd)
+    exact = (base <= 0) | ((base >= 1) if scale == "logit" else np.zeros_like(base, dtype=bool))
+    return np.where(exact, base, lo), np.where(exact, base, hi)
+
+
+def _safe_log(v: Array) -> Array:
+    return np.log(np.maximum(v, 1e-300))
+
+
+def _safe_logit(v: Array) -> Array:
+    return logit(np.clip(v, 1e-300, 1 - 1e-16))

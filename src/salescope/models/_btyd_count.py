@@ -1,0 +1,195 @@
+"""The common shape of the purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD).
+
+A subclass supplies the per-customer log-likelihood (with its gradient when that has a
+closed form), P(alive) and the conditional expected number of purchases; fitting,
+compression, warm starts, prediction over many customers and intervals live here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from salescope.errors import InputError, ModelFitError
+from salescope.models._btyd_base import (
+    Array,
+    FittedModel,
+    MLResult,
+    Patterns,
+    as_vector,
+    by_pattern,
+    check_rft,
+    check_weights,
+    compress,
+    delta_interval,
+    maximise,
+    numeric_gradient,
+)
+
+
+class CountModel(FittedModel):
+    """Scikit-learn style: ``fit(frequency, recency, T)`` returns self; fitted attributes end in ``_``."""
+
+    analytic_gradient: ClassVar[bool] = True
+
+    # -- what a model defines -------------------------------------------------------
+    def _loglik(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
+        raise NotImplementedError
+
+    def _loglik_grad(self, params: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array]:
+        raise NotImplementedError
+
+    def _p_alive(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
+        raise NotImplementedError
+
+    def _expected(self, params: Array, t: Array, x: Array, tx: Array, T: Array) -> Array:
+        raise NotImplementedError
+
+    def _start(self, x: Array, tx: Array, T: Array) -> Array:
+        raise NotImplementedError
+
+    # -- fitting ------------------------------------------------------------------------
+    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> Self:
+        """Maximum likelihood on (repeat purchases, time of last purchase, age), all in one time unit."""
+        x, tx, age = check_rft(frequency, recency, T)
+        w = check_weights(weights, x.size)
+        if not np.any((x > 0) & (w > 0)):
+            raise ModelFitError(
+                f"No customer made a repeat purchase, so the {self.model_name} purchase and dropout rates "
+                "cannot be estimated; use a longer calibration period."
+            )
+        pats = compress((x, tx, age), w)
+        theta0 = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g).theta)
+        res = self._fit_patterns(pats, theta0, self.gtol)
+        self._store(res, -res.neg_mean_ll * float(pats.weights.sum()), float(pats.weights.sum()))
+        return self
+
+    def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float) -> MLResult:
+        keep = pats.weights > 0
+        x, tx, age = (c[keep] for c in pats.columns)
+        w = pats.weights[keep]
+        total = float(w.sum())
+        if theta0 is None:
+            theta0 = np.log(self._start(x, tx, age))
+
+        if self.analytic_gradient:
+
+            def objective(theta: Array) -> tuple[float, Array]:
+                params = np.exp(theta)
+                ll, grad = self._loglik_grad(params, x, tx, age)
+                return -float(w @ ll) / total, -(w @ grad) * params / total
+
+            return maximise(
+                objective,
+                theta0,
+                total_weight=total,
+                model=self.model_name,
+                names=self.param_names,
+                max_iter=self.max_iter,
+                gtol=gtol,
+                hessian_step=1e-5,
+            )
+
+        def value(theta: Array) -> float:
+            return -float(w @ self._loglik(np.exp(theta), x, tx, age)) / total
+
+        return maximise(
+            numeric_gradient(value),
+            theta0,
+            total_weight=total,
+            model=self.model_name,
+            names=self.param_names,
+            max_iter=self.max_iter,
+            gtol=gtol,
+            hessian_step=1e-4,
+        )
+
+    # -- per-customer quantities ------------------------------------------------------------
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
+        """Each customer's log-likelihood under the fitted parameters (time in the fitting unit)."""
+        x, tx, age = check_rft(frequency, recency, T)
+        params = self._params()
+        return by_pattern(lambda a, b, c: self._loglik(params, a, b, c), x, tx, age)
+
+    def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
+        """P(the customer has not dropped out by T | x, t_x, T)."""
+        x, tx, age = check_rft(frequency, recency, T)
+        params = self._params()
+        return self._checked(by_pattern(lambda a, b, c: self._p_alive(params, a, b, c), x, tx, age), "P(alive)")
+
+    def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
+        """Expected repeat purchases in (T, T + t] given the history (x, t_x, T)."""
+        x, tx, age = check_rft(frequency, recency, T)
+        horizon = _horizon(t, x.size)
+        params = self._params()
+        return self._checked(
+            by_pattern(lambda h, a, b, c: self._expected(params, h, a, b, c), horizon, x, tx, age),
+            "the expected number of purchases",
+        )
+
+    predict = expected_purchases
+
+    def expected_purchases_new(self, t: ArrayLike) -> Array:
+        """Expected repeat purchases in (0, t] for a customer just acquired (the unconditional E[X(t)])."""
+        horizon = as_vector(t, "t")
+        zeros = np.zeros_like(horizon)
+        return self._checked(self._expected(self._params(), horizon, zeros, zeros, zeros), "E[X(t)]")
+
+    def cumulative_expected_purchases(
+        self, times: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Array:
+        """Expected purchases in (T, T + t] for each t in ``times``: one column per time, one row per customer."""
+        x, tx, age = check_rft(frequency, recency, T)
+        grid = as_vector(times, "times")
+        params = self._params()
+
+        def table(a: Array, b: Array, c: Array) -> Array:
+            return np.stack([self._expected(params, np.full(a.size, t), a, b, c) for t in grid], axis=1)
+
+        if x.size > 2_000:
+            pats = compress((x, tx, age), np.ones(x.size))
+            out = table(*pats.columns)[pats.inverse]
+        else:
+            out = table(x, tx, age)
+        return self._checked(out, "the expected number of purchases")
+
+    # -- intervals -------------------------------------------------------------------------
+    def p_alive_interval(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.9
+    ) -> tuple[Array, Array]:
+        """Laplace/delta-method interval for P(alive) from parameter uncertainty (logit scale)."""
+        return delta_interval([self], lambda: self.p_alive(frequency, recency, T), level=level, scale="logit")
+
+    def expected_purchases_interval(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.9
+    ) -> tuple[Array, Array]:
+        """Laplace/delta-method interval for the conditional expected purchases (log scale)."""
+        return delta_interval(
+            [self], lambda: self.expected_purchases(t, frequency, recency, T), level=level, scale="log"
+        )
+
+    def _checked(self, values: Array, what: str) -> Array:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ModelFitError(
+                f"The {self.model_name} model gave a non-finite {what} for {int(bad.sum())} customers "
+                f"(first at position {int(np.flatnonzero(bad)[0]) + 1}) with parameters {self.params_}."
+            )
+        return values
+
+
+def _horizon(t: ArrayLike, n: int) -> Array:
+    horizon = as_vector(t, "t")
+    if horizon.size == 1:
+        horizon = np.full(n, horizon[0])
+    if horizon.size != n:
+        raise InputError(
+            "t must be one number or one per customer", column="t", value=horizon.size, expected=f"{n} values"
+        )
+    bad = ~np.isfinite(horizon) | (horizon < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("the prediction horizon is invalid", row=i + 1, column="t", value=horizon[i], expected=">= 0")
+    return horizon
