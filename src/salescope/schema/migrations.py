@@ -13,7 +13,9 @@ from salescope.schema.tables import (
     AGGREGATE_STATE,
     ALL_TABLES,
     ANOMALIES,
+    CLV_RUNS,
     COHORT_RETENTION,
+    CUSTOMER_CLV,
     CUSTOMER_FACTS,
     CUSTOMER_LIFECYCLE,
     FORECASTS,
@@ -58,6 +60,11 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
                 AGGREGATE_STATE,
             )
         ),
+    ),
+    Migration(
+        4,
+        "customer lifetime value results and CLV runs",
+        tuple(create_table_sql(t) for t in (CUSTOMER_CLV, CLV_RUNS)),
     ),
 )
 

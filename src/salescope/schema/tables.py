@@ -495,6 +495,53 @@ REPURCHASE_INTERVALS = Table(
     doc="Materialised by analyze: repurchase rate and inter-purchase intervals (复购周期).",
 )
 
+CUSTOMER_CLV = Table(
+    "customer_clv",
+    (
+        _c("customer_id", "text", False),
+        _c("as_of", "date", False, "end of the calibration period"),
+        _c("model", "text", False, "bgnbd | pareto | mbgnbd"),
+        _c("period", "text", False, "time unit of recency and T: day | week"),
+        _c("frequency", "int", False, "repeat purchase days in calibration"),
+        _c("recency", "float", False, "first to last purchase, in periods"),
+        _c("T", "float", False, "first purchase to as_of, in periods"),
+        _c("monetary", "money", doc="mean value of the repeat purchase days; NULL without repeats"),
+        _c("p_alive", "float", False),
+        _c("p_alive_low", "float"),
+        _c("p_alive_high", "float"),
+        _c("horizon_months", "int", False),
+        _c("expected_purchases", "float", False, "expected repeat purchases over the horizon"),
+        _c("expected_purchases_low", "float"),
+        _c("expected_purchases_high", "float"),
+        _c("expected_spend", "money", doc="Gamma-Gamma expected value per purchase"),
+        _c("clv", "money", doc="discounted expected value over the horizon; NULL when spend cannot be modelled"),
+        _c("clv_low", "money"),
+        _c("clv_high", "money"),
+        _c("holdout_actual", "int", doc="repeat purchase days in the holdout period (when one was given)"),
+        _c("holdout_predicted", "float"),
+        _c("flag", "text", doc="why a value is missing or was replaced, e.g. spend_not_positive"),
+    ),
+    key=("customer_id",),
+    doc="Materialised by `salescope clv` and analyze; intervals are Laplace/delta-method (parameter uncertainty).",
+)
+
+CLV_RUNS = Table(
+    "clv_runs",
+    (
+        _c("run_at", "timestamp", False),
+        _c("as_of", "date", False),
+        _c("model", "text", False),
+        _c("period", "text", False),
+        _c("status", "text", False, "ok | failed"),
+        _c("message", "text", doc="why the run failed, in one sentence"),
+        _c("customers", "int"),
+        _c("log_likelihood", "float"),
+        _c("report", "text", doc="JSON: the `salescope clv --json` result"),
+    ),
+    key=("run_at",),
+    doc="One row per CLV run, including failed fits, so pages can say why CLV is missing.",
+)
+
 DATA_TABLES: tuple[Table, ...] = (
     SALES,
     CUSTOMERS,
@@ -518,6 +565,8 @@ RESULT_TABLES: tuple[Table, ...] = (
     LIFECYCLE_HISTORY,
     COHORT_RETENTION,
     REPURCHASE_INTERVALS,
+    CUSTOMER_CLV,
+    CLV_RUNS,
 )
 AGGREGATE_TABLES: tuple[Table, ...] = (ORDER_FACTS, CUSTOMER_FACTS, AGGREGATE_STATE)
 ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES
