@@ -19,6 +19,9 @@ from salescope.services.workspace import Workspace
 pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
 
 
+FOUR = Decimal("0.0001")
+
+
 def load_superstore(ws: Workspace, shared_data: Path) -> pd.DataFrame:
     """Superstore lines as canonical sales and products; returns the raw frame for independent checks."""
     df = pd.read_csv(shared_data / "superstore.csv", encoding="utf-8-sig")
