@@ -141,7 +141,18 @@ _REGION = _f("region", "text", "区域", "地区", "大区", "销售区域", "Re
 _PROVINCE = _f("province", "text", "省份", "省", "收货省份", "收货地址", "Province", "State")
 _CITY = _f("city", "text", "城市", "市", "City")
 _CHANNEL = _f("channel", "text", "渠道", "销售渠道", "Channel", "Sales Channel", "Segment")
-_QUANTITY = _f("quantity", "decimal", "数量", "销售数量", "件数", "Quantity", "Qty")
+_QUANTITY = _f(
+    "quantity",
+    "decimal",
+    "数量",
+    "销售数量",
+    "采购数量",
+    "件数",
+    "Quantity",
+    "Qty",
+    "Line Item Quantity",
+    "Order Quantity",
+)
 _UNIT_PRICE = _f("unit_price", "money", "单价", "销售单价", "含税单价", "Unit Price", "UnitPrice", "Price")
 _AMOUNT = _f(
     "amount",

@@ -1,0 +1,417 @@
+"""Set-based loading for imports: staging, duplicate and conflict checks, inserts, undo; database sources.
+
+The importer parses a file into a staging table inside one warehouse transaction;
+everything after that — line numbers, duplicates against the warehouse and within
+the file, the final inserts and the quarantine — is a handful of SQL statements,
+so a million rows cost the same few statements as ten.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from salescope.engine.warehouse import Warehouse
+from salescope.errors import SalescopeError
+from salescope.schema.tables import TABLES_BY_NAME
+
+_names = itertools.count()
+
+REVISIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS import_revisions (batch_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, "
+    "key VARCHAR NOT NULL, before VARCHAR, after VARCHAR)"
+)
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    """A SQL literal for a string or None (values are only ever headers, ids and reasons we produced)."""
+    if value is None:
+        return "NULL"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# -- staging --------------------------------------------------------------------------------------
+
+
+class Staging:
+    """A temporary table holding one file's parsed rows until the import commits."""
+
+    def __init__(self, wh: Warehouse, prefix: str = "stage") -> None:
+        self.wh = wh
+        self.name = f"_{prefix}_{next(_names)}"
+        self.created = False
+        self.rows = 0
+
+    def append(self, data: pa.Table) -> None:
+        view = f"{self.name}_in"
+        with self.wh.registered(view, data):
+            if not self.created:
+                self.wh.execute(f"CREATE TEMP TABLE {q(self.name)} AS SELECT * FROM {q(view)}")
+                self.created = True
+            else:
+                self.wh.execute(f"INSERT INTO {q(self.name)} BY NAME SELECT * FROM {q(view)}")
+        self.rows += data.num_rows
+
+    def drop(self) -> None:
+        if self.created:
+            self.wh.execute(f"DROP TABLE IF EXISTS {q(self.name)}")
+            self.created = False
+            self.rows = 0
+
+    @staticmethod
+    def columns_of(wh: Warehouse, table: str) -> list[str]:
+        rows = wh.rows(f"SELECT column_name FROM (DESCRIBE {q(table)})")
+        return [r[0] for r in rows]
+
+
+def temp_table(wh: Warehouse, data: pa.Table, prefix: str = "tmp") -> str:
+    """Copy an Arrow table into a temporary table (so it can be joined inside the transaction)."""
+    name = f"_{prefix}_{next(_names)}"
+    view = f"{name}_in"
+    with wh.registered(view, data):
+        wh.execute(f"CREATE TEMP TABLE {q(name)} AS SELECT * FROM {q(view)}")
+    return name
+
+
+def drop_temp(wh: Warehouse, *names: str) -> None:
+    for name in names:
+        wh.execute(f"DROP TABLE IF EXISTS {q(name)}")
+
+
+# -- classification ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactLoad:
+    """How one staged file becomes rows of a fact table.
+
+    ``exprs`` give each target column as SQL over the staged row ``s`` (and the ``joins``);
+    ``line_of`` names the order column within which missing line numbers are assigned.
+    """
+
+    table: str
+    key: tuple[str, ...]
+    exprs: dict[str, str]
+    joins: str = ""
+    line_of: str | None = None
+    headers: tuple[str, ...] = ()
+    """source headers, in column order, for the raw JSON of quarantined rows"""
+    raw_extra: tuple[str, ...] = ()
+    """classified columns added to the raw JSON (an assigned line number makes a corrected row re-importable)"""
+
+
+def _content(spec: FactLoad) -> list[str]:
+    table = TABLES_BY_NAME[spec.table]
+    return [c for c in table.column_names if c not in spec.key and c not in ("batch_id", "source_row")]
+
+
+def classify(wh: Warehouse, stage: str, spec: FactLoad) -> str:
+    """Give every staged row its final bucket; returns the name of the classified temp table.
+
+    A row already bucketed by the parser keeps its bucket. Otherwise: the same key and
+    content as a warehouse row is a duplicate, the same key with other content a conflict
+    (quarantined); within the file, a later row repeating an earlier key is a duplicate if
+    its content matches and a conflict if not; everything else loads.
+    """
+    target = TABLES_BY_NAME[spec.table]
+    content = _content(spec)
+    meta = "s.source_row, s.bucket, s.column_name, s.value, s.reason, s.raw_text"
+    raw_cols = ", ".join(f"s.c{i}" for i in range(len(spec.headers)))
+    exprs = ", ".join(f"{expr} AS {q(col)}" for col, expr in spec.exprs.items())
+    first = f"SELECT {meta}{', ' + raw_cols if raw_cols else ''}, {exprs} FROM {q(stage)} s {spec.joins}"
+    if spec.line_of:
+        oid = q(spec.line_of)
+        numbered = (
+            "SELECT * REPLACE (CASE WHEN bucket IS DISTINCT FROM 'skipped' AND "
+            f"{oid} IS NOT NULL THEN coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY {oid}), 0) "
+            f"+ row_number() OVER (PARTITION BY {oid}, line_no IS NULL ORDER BY source_row)) END AS line_no) FROM r"
+        )
+    else:
+        numbered = "SELECT * FROM r"
+    struct = "struct_pack(" + ", ".join(f"{q(c)} := n.{q(c)}" for c in content) + ")"
+    t_struct = "struct_pack(" + ", ".join(f"{q(c)} := t.{q(c)}" for c in content) + ")"
+    window = f"(PARTITION BY n.bucket IS NULL, {', '.join('n.' + q(k) for k in spec.key)} ORDER BY n.source_row)"
+    on = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM k.{q(k)}" for k in spec.key)
+    key_text = " || '/' || ".join(f"coalesce(CAST(k.{q(k)} AS VARCHAR), '')" for k in spec.key)
+    existing = (
+        f"(SELECT {', '.join('t.' + q(k) for k in spec.key)}, first(t.batch_id) AS _t_batch, "
+        f"first({t_struct}) AS _t_content FROM {q(target.name)} t GROUP BY {', '.join('t.' + q(k) for k in spec.key)})"
+    )
+    name = f"{stage}_c"
+    sql = f"""
+CREATE TEMP TABLE {q(name)} AS
+WITH r AS ({first}),
+n AS ({numbered}),
+k AS (
+  SELECT n.*, {struct} AS _content,
+         row_number() OVER {window} AS _krank,
+         first_value({struct}) OVER {window} AS _first_content,
+         first_value(n.source_row) OVER {window} AS _first_row
+  FROM n
+),
+j AS (
+  SELECT k.*, t._t_batch, t._t_content FROM k LEFT JOIN {existing} t ON {on}
+)
+SELECT * EXCLUDE (bucket, column_name, value, reason, _content, _first_content, _t_content),
+  CASE
+    WHEN bucket IS NOT NULL THEN bucket
+    WHEN _t_batch IS NOT NULL AND _t_content IS NOT DISTINCT FROM _content THEN 'duplicate'
+    WHEN _t_batch IS NOT NULL THEN 'quarantined'
+    WHEN _krank > 1 AND _first_content IS NOT DISTINCT FROM _content THEN 'duplicate'
+    WHEN _krank > 1 THEN 'quarantined'
+    ELSE 'loaded'
+  END AS bucket,
+  CASE WHEN bucket IS NOT NULL THEN column_name END AS column_name,
+  CASE WHEN bucket IS NOT NULL THEN value ELSE {key_text.replace("k.", "j.")} END AS value,
+  CASE
+    WHEN bucket IS NOT NULL THEN reason
+    WHEN _t_batch IS NOT NULL AND _t_content IS DISTINCT FROM _content THEN
+      'key ' || {key_text.replace("k.", "j.")} || ' was already loaded by batch ' || _t_batch ||
+      ' with different values; undo that batch or correct this row'
+    WHEN _krank > 1 AND _first_content IS DISTINCT FROM _content THEN
+      'key ' || {key_text.replace("k.", "j.")} || ' repeats row ' || CAST(_first_row AS VARCHAR) ||
+      ' of this file with different values'
+  END AS reason
+FROM j
+"""
+    wh.execute(sql)
+    return name
+
+
+def counts(wh: Warehouse, classified: str) -> dict[str, int]:
+    rows = wh.rows(f"SELECT bucket, count(*) FROM {q(classified)} GROUP BY bucket")
+    out = {"loaded": 0, "duplicate": 0, "quarantined": 0, "skipped": 0}
+    for bucket, n in rows:
+        out[str(bucket)] = int(n)
+    return out
+
+
+def insert_loaded(wh: Warehouse, classified: str, table: str, columns: Sequence[str], batch_id: str) -> int:
+    target = TABLES_BY_NAME[table]
+    cols = [c for c in target.column_names if (c in columns or c == "source_row") and c != "batch_id"]
+    col_sql = ", ".join(q(c) for c in cols)
+    wh.execute(
+        f"INSERT INTO {q(table)} ({col_sql}, batch_id) SELECT {col_sql}, {lit(batch_id)} "
+        f"FROM {q(classified)} WHERE bucket = 'loaded'"
+    )
+    return int(wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE bucket = 'loaded'"))
+
+
+def raw_json_sql(headers: Sequence[str], extra: Sequence[str] = (), alias: str = "") -> str:
+    """The raw row as a JSON object keyed by the source headers (malformed lines keep their text)."""
+    a = f"{alias}." if alias else ""
+    pairs = [f"{lit(h)}, {a}c{i}" for i, h in enumerate(headers)]
+    pairs += [f"{lit(e)}, {a}{q(e)}" for e in extra]
+    obj = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+    return f"CASE WHEN {a}raw_text IS NOT NULL THEN json_object('_line', {a}raw_text) ELSE {obj} END"
+
+
+def insert_quarantine(
+    wh: Warehouse, classified: str, batch_id: str, headers: Sequence[str], extra: Sequence[str] = ()
+) -> int:
+    raw = raw_json_sql(headers, extra)
+    wh.execute(
+        "INSERT INTO quarantine (batch_id, source_row, bucket, column_name, value, reason, raw) "
+        f"SELECT {lit(batch_id)}, source_row, bucket, column_name, value, coalesce(reason, 'unreadable row'), "
+        f"CAST({raw} AS VARCHAR) FROM {q(classified)} WHERE bucket IN ('quarantined', 'skipped')"
+    )
+    return int(wh.scalar(f"SELECT count(*) FROM quarantine WHERE batch_id = {lit(batch_id)}"))
+
+
+# -- master data: upserts with a before-image for undo -----------------------------------------------
+
+
+def ensure_revisions(wh: Warehouse) -> None:
+    wh.execute(REVISIONS_DDL)
+
+
+def upsert_master(
+    wh: Warehouse, data: str, table: str, key: str, columns: Sequence[str], batch_id: str
+) -> tuple[int, int, int]:
+    """Insert new entities and fill/replace provided fields of existing ones; returns (inserted, updated, same).
+
+    ``data`` is a temp table with one row per entity (``key`` plus ``columns``, NULL where the
+    file says nothing). An existing entity whose provided fields already hold those values is
+    unchanged; otherwise its before-image is kept in ``import_revisions`` so undo can restore it.
+    """
+    ensure_revisions(wh)
+    cols = [c for c in columns if c != key]
+    k = q(key)
+    differs = " OR ".join(f"(d.{q(c)} IS NOT NULL AND d.{q(c)} IS DISTINCT FROM t.{q(c)})" for c in cols) or "FALSE"
+    wh.execute(
+        f"CREATE OR REPLACE TEMP TABLE _upd AS SELECT d.* FROM {q(data)} d JOIN {q(table)} t ON t.{k} = d.{k} "
+        f"WHERE {differs}"
+    )
+    same = int(wh.scalar(f"SELECT count(*) FROM {q(data)} d JOIN {q(table)} t ON t.{k} = d.{k}")) - int(
+        wh.scalar("SELECT count(*) FROM _upd")
+    )
+    all_cols = TABLES_BY_NAME[table].column_names
+    before = "to_json(struct_pack(" + ", ".join(f"{q(c)} := t.{q(c)}" for c in all_cols) + "))"
+    wh.execute(
+        f"INSERT INTO import_revisions SELECT {lit(batch_id)}, {lit(table)}, t.{k}, CAST({before} AS VARCHAR), NULL "
+        f"FROM {q(table)} t JOIN _upd d ON t.{k} = d.{k}"
+    )
+    sets = ", ".join(f"{q(c)} = coalesce(d.{q(c)}, t.{q(c)})" for c in cols)
+    if sets:
+        wh.execute(f"UPDATE {q(table)} t SET {sets} FROM _upd d WHERE t.{k} = d.{k}")
+    after = "to_json(struct_pack(" + ", ".join(f"{q(c)} := t.{q(c)}" for c in all_cols) + "))"
+    wh.execute(
+        f"UPDATE import_revisions r SET after = CAST({after} AS VARCHAR) FROM {q(table)} t "
+        f"WHERE r.batch_id = {lit(batch_id)} AND r.table_name = {lit(table)} AND r.key = t.{k}"
+    )
+    updated = int(wh.scalar("SELECT count(*) FROM _upd"))
+    present = [c for c in all_cols if c in (key, *cols)]
+    col_sql = ", ".join(q(c) for c in present)
+    wh.execute(
+        f"INSERT INTO {q(table)} ({col_sql}, batch_id) SELECT {', '.join('d.' + q(c) for c in present)}, "
+        f"{lit(batch_id)} FROM {q(data)} d WHERE NOT EXISTS (SELECT 1 FROM {q(table)} t WHERE t.{k} = d.{k})"
+    )
+    inserted = int(wh.scalar(f"SELECT count(*) FROM {q(table)} WHERE batch_id = {lit(batch_id)}"))
+    wh.execute("DROP TABLE IF EXISTS _upd")
+    return inserted, updated, same
+
+
+def restore_revisions(wh: Warehouse, batch_id: str) -> int:
+    """Put back the fields a batch changed on existing entities, where no later batch changed them again."""
+    if not wh.has_table("import_revisions"):
+        return 0
+    revs = wh.rows(
+        "SELECT table_name, key, before, after FROM import_revisions WHERE batch_id = ? ORDER BY rowid DESC", [batch_id]
+    )
+    restored = 0
+    for table, key, before, after in revs:
+        spec = TABLES_BY_NAME[table]
+        pk = spec.key[0]
+        cols = [c for c in spec.column_names if c != pk]
+        # Only fields still holding this batch's value go back: a later import's change stands.
+        sets = ", ".join(
+            f"{q(c)} = CASE WHEN CAST(t.{q(c)} AS VARCHAR) IS NOT DISTINCT FROM json_extract_string(?::JSON, '{c}') "
+            f"THEN TRY_CAST(json_extract_string(?::JSON, '{c}') AS {_sql_type(spec.name, c)}) ELSE t.{q(c)} END"
+            for c in cols
+        )
+        params: list[Any] = []
+        for _ in cols:
+            params += [after, before]
+        wh.execute(f"UPDATE {q(table)} t SET {sets} WHERE t.{q(pk)} = ?", [*params, key])
+        restored += 1
+    wh.execute("DELETE FROM import_revisions WHERE batch_id = ?", [batch_id])
+    return restored
+
+
+def _sql_type(table: str, column: str) -> str:
+    from salescope.schema.tables import SQL_TYPES
+
+    return SQL_TYPES[TABLES_BY_NAME[table].column(column).type]
+
+
+# -- database sources ------------------------------------------------------------------------------
+
+
+def _scheme(url: str) -> str:
+    return url.split(":", 1)[0].lower()
+
+
+def _sqlite_path(url: str) -> str:
+    return url[len("sqlite:///") :] if url.startswith("sqlite:///") else url.split(":", 1)[1].lstrip("/")
+
+
+def _attach(url: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a PostgreSQL/MySQL database attached read-only as ``src``."""
+    scheme = _scheme(url)
+    ext = "postgres" if scheme.startswith("postgres") else "mysql"
+    con = duckdb.connect()
+    try:
+        con.execute(f"LOAD {ext}")
+    except duckdb.Error:
+        try:
+            con.execute(f"INSTALL {ext}")
+            con.execute(f"LOAD {ext}")
+        except duckdb.Error as exc:
+            con.close()
+            raise SalescopeError(
+                f"Reading from {scheme} needs DuckDB's {ext} extension, which could not be installed here "
+                f"(offline?); export the table to CSV or Parquet and import that file."
+            ) from exc
+    try:
+        con.execute(f"ATTACH {lit(url)} AS src (TYPE {ext}, READ_ONLY)")
+    except duckdb.Error as exc:
+        con.close()
+        raise SalescopeError(f"Cannot connect to the {scheme} database: {exc}") from exc
+    return con
+
+
+def database_tables(url: str) -> list[str]:
+    if _scheme(url) == "sqlite":
+        path = _sqlite_path(url)
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise SalescopeError(f"{path} is not a readable SQLite database: {exc}") from exc
+        finally:
+            con.close()
+        return [r[0] for r in rows if not str(r[0]).startswith("sqlite_")]
+    dcon = _attach(url)
+    try:
+        rows = dcon.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'src' "
+            "ORDER BY table_schema, table_name"
+        ).fetchall()
+    finally:
+        dcon.close()
+    return [name if schema in ("public", "main", None) else f"{schema}.{name}" for schema, name in rows]
+
+
+def _qualified(name: str) -> str:
+    return ".".join(q(part) for part in name.split("."))
+
+
+def database_columns(url: str, table: str) -> tuple[list[str], int]:
+    """Column names and the row count (for the progress bar)."""
+    if _scheme(url) == "sqlite":
+        con = sqlite3.connect(f"file:{_sqlite_path(url)}?mode=ro", uri=True)
+        try:
+            cur = con.execute(f"SELECT * FROM {q(table)} LIMIT 0")
+            names = [d[0] for d in cur.description]
+            total = int(con.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])
+        finally:
+            con.close()
+        return names, total
+    dcon = _attach(url)
+    try:
+        rel = dcon.sql(f"SELECT * FROM src.{_qualified(table)} LIMIT 0")
+        names = list(rel.columns)
+        total = int(dcon.execute(f"SELECT count(*) FROM src.{_qualified(table)}").fetchall()[0][0])
+    finally:
+        dcon.close()
+    return names, total
+
+
+def database_rows(url: str, table: str, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    if _scheme(url) == "sqlite":
+        con = sqlite3.connect(f"file:{_sqlite_path(url)}?mode=ro", uri=True)
+        try:
+            cur = con.execute(f"SELECT * FROM {q(table)}")
+            while rows := cur.fetchmany(batch):
+                yield rows
+        finally:
+            con.close()
+        return
+    dcon = _attach(url)
+    try:
+        res = dcon.execute(f"SELECT * FROM src.{_qualified(table)}")
+        while rows := res.fetchmany(batch):
+            yield rows
+    finally:
+        dcon.close()
