@@ -8,7 +8,7 @@ p * gamma / (q - 1), which exists only when q > 1.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Self
+from typing import ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -31,7 +31,7 @@ from salescope.models._btyd_count import CountModel
 DAYS_PER_MONTH = 365.25 / 12
 PERIODS_PER_MONTH: dict[str, float] = {"day": DAYS_PER_MONTH, "week": DAYS_PER_MONTH / 7, "month": 1.0}
 
-Freq = Literal["day", "week", "month"] | float
+Freq = str | float
 
 
 def periods_per_month(freq: Freq) -> float:

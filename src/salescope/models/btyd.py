@@ -20,6 +20,7 @@ from salescope.models._btyd_bgnbd import BetaGeo, ModifiedBetaGeo
 from salescope.models._btyd_count import CountModel
 from salescope.models._btyd_gamma import PERIODS_PER_MONTH, GammaGamma, periods_per_month
 from salescope.models._btyd_pareto import ParetoNBD
+from salescope.models._btyd_report import expected_by_period, holdout_report
 
 MODELS: dict[str, type[CountModel]] = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo}
 """The purchase-count models by their CLI names."""
@@ -32,5 +33,7 @@ __all__ = [
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "expected_by_period",
+    "holdout_report",
     "periods_per_month",
 ]
