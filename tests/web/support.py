@@ -8,6 +8,7 @@ expected figures in tests are recomputed from these Python lists, never typed in
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -17,8 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import httpx
 import pyarrow as pa
+import pytest
 import uvicorn
+from argon2 import PasswordHasher
 
 from salescope.services import auth
 from salescope.services.workspace import Workspace
@@ -186,6 +190,17 @@ def add_users(ws: Workspace) -> dict[str, str]:
     return tokens
 
 
+# Real argon2id, with the cheapest parameters: the production ones cost ~0.6 s a hash on the shared CI cores.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@contextmanager
+def cheap_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "PASSWORD_HASHER", CHEAP_HASHER)
+        yield
+
+
 @dataclass
 class Server:
     url: str
@@ -220,3 +235,37 @@ def running(app: object) -> Iterator[Server]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+# Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); the warning is raised in
+# the server's threads too, so every web test module carries this filter.
+IBIS_DEPRECATION = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF_FIELD.search(html)
+    if found is None:
+        raise AssertionError("the page has no CSRF token field")
+    return found.group(1)
+
+
+def login(client: httpx.Client, username: str, password: str, *, next_url: str = "/") -> httpx.Response:
+    """Log in through the form like a browser: fetch it (sets the login cookie), post it with its token."""
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": next_url},
+    )
+
+
+@contextmanager
+def logged_in(url: str, role: str) -> Iterator[httpx.Client]:
+    """A client holding a session of the given role's user, logged in through the form."""
+    username, password, _ = USERS[role]
+    with httpx.Client(base_url=url) as client:
+        response = login(client, username, password)
+        if response.status_code != 303:
+            raise AssertionError(f"login as {username} failed: {response.status_code}")
+        yield client

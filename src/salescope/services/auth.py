@@ -33,9 +33,19 @@ TOKEN_PREFIX = "ss_"  # noqa: S105 - a public marker that makes leaked tokens ea
 # so an office behind one NAT address is not locked out by a single forgetful colleague.
 ADDRESS_FAILURE_FACTOR = 4
 
-_hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
-# Verified against when the user does not exist, so a wrong username costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2id with the RFC 9106 low-memory parameters (3 passes over 64 MiB). A module attribute so a test
+# suite can swap in cheaper parameters; stored hashes carry their own parameters, so they keep verifying.
+PASSWORD_HASHER = PasswordHasher()
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong user name costs as much as a wrong password."""
+    key = id(PASSWORD_HASHER)
+    if key not in _dummy:
+        _dummy[key] = PASSWORD_HASHER.hash(secrets.token_urlsafe(16))
+    return _dummy[key]
+
 
 _CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 
@@ -158,7 +168,7 @@ def add_user(
             raise InputError(f"user {name!r} already exists", expected="a new user name")
         con.execute(
             "INSERT INTO users (username, password_hash, role, salesperson, created_at) VALUES (?, ?, ?, ?, ?)",
-            (name, _hasher.hash(password), role, person, _stamp(_now())),
+            (name, PASSWORD_HASHER.hash(password), role, person, _stamp(_now())),
         )
     detail = f"user={name} role={role}" + (f" salesperson={person}" if person else "")
     audit(ws, "user.add", username=actor, detail=detail)
@@ -174,7 +184,7 @@ def _store_password(ws: Workspace, user_id: int, password: str) -> None:
     with ws.appdb.transaction() as con:
         con.execute(
             "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-            (_hasher.hash(password), user_id),
+            (PASSWORD_HASHER.hash(password), user_id),
         )
         con.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
@@ -241,7 +251,7 @@ def authenticate(ws: Workspace, username: str, password: str, *, address: str | 
         raise RateLimitedError(f"Too many failed logins from {address}; try again in {web.lockout_minutes} minutes.")
     row = ws.appdb.one("SELECT * FROM users WHERE username = ?", (name,)) if name else None
     if row is None or not row["active"]:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         fail("unknown or inactive user")
         raise AuthenticationError("Wrong user name or password.")
     if row["locked_until"] and row["locked_until"] > _stamp(now):
@@ -256,9 +266,9 @@ def authenticate(ws: Workspace, username: str, password: str, *, address: str | 
         raise AuthenticationError("Wrong user name or password.")
     updates = "failed_logins = 0, locked_until = NULL"
     params: list[Any] = []
-    if _hasher.check_needs_rehash(row["password_hash"]):
+    if PASSWORD_HASHER.check_needs_rehash(row["password_hash"]):
         updates += ", password_hash = ?"
-        params.append(_hasher.hash(password))
+        params.append(PASSWORD_HASHER.hash(password))
     ws.appdb.execute(f"UPDATE users SET {updates} WHERE id = ?", (*params, row["id"]))
     audit(ws, "login", username=name, address=address)
     return Principal(username=row["username"], role=row["role"], salesperson=row["salesperson"])
@@ -266,7 +276,7 @@ def authenticate(ws: Workspace, username: str, password: str, *, address: str | 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return bool(_hasher.verify(password_hash, password))
+        return bool(PASSWORD_HASHER.verify(password_hash, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -35,22 +35,29 @@ def page_principal(request: Request) -> Principal:
     return session.principal
 
 
-def api_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+def resolve_api_principal(request: Request) -> Principal:
     """A bearer token if one is sent (and then only it counts), else the browser's session cookie."""
-    if credentials is not None:
-        principal = auth.token_principal(request.app.state.workspace, credentials.credentials)
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("Send the API token as 'Authorization: Bearer TOKEN'.")
+        principal = auth.token_principal(request.app.state.workspace, token.strip())
         if principal is None:
             raise AuthenticationError("The API token is invalid, expired or revoked.")
         return principal
-    if request.headers.get("authorization"):
-        raise AuthenticationError("Send the API token as 'Authorization: Bearer TOKEN'.")
     session = current_session(request)
     if session is None:
         raise AuthenticationError("Authentication required: send 'Authorization: Bearer TOKEN' or log in.")
     return session.principal
+
+
+def api_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """``credentials`` is declared so OpenAPI shows the bearer scheme; the header is read by the resolver."""
+    return resolve_api_principal(request)
 
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]

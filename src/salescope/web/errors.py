@@ -16,11 +16,13 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salescope.engine.warehouse import QueryError
-from salescope.errors import SalescopeError
+from salescope.errors import AuthenticationError, SalescopeError
+from salescope.web.auth import resolve_api_principal
 
 log = logging.getLogger("salescope.web")
 
@@ -63,7 +65,8 @@ def error_page(status: int, message: str) -> HTMLResponse:
     zh, en = _TITLES.get(status, ("出错了", "Error"))
     html = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f'<title>{status} {zh} / {en}</title><link rel="stylesheet" href="/static/app.css"></head>'
+        f'<title>{status} {zh} / {en}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/static/app.css"></head>'
         f'<body class="error-page"><main class="error-box"><h1>{status}</h1>'
         f"<p><strong>{zh}</strong> / {en}</p><p>{escape(message)}</p>"
         '<p><a href="/">返回概览 / Back to the overview</a></p></main></body></html>'
@@ -93,6 +96,14 @@ def _validation_messages(exc: RequestValidationError) -> list[str]:
     return out
 
 
+async def _authenticated(request: Request) -> bool:
+    try:
+        await run_in_threadpool(resolve_api_principal, request)
+    except AuthenticationError:
+        return False
+    return True
+
+
 def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else _DEFAULT_MESSAGES.get(exc.status_code)
@@ -101,6 +112,9 @@ def install(app: FastAPI) -> None:
             message = f"There is nothing at {request.url.path}."
         if exc.status_code == 405 and message == "Method Not Allowed":
             message = f"{request.method} is not allowed on {request.url.path}."
+        if is_api(request.url.path) and exc.status_code in (404, 405) and not await _authenticated(request):
+            # Without credentials the API says nothing, not even which endpoints exist.
+            return respond(request, 401, _DEFAULT_MESSAGES[401])
         response = respond(request, exc.status_code, message)
         for key, value in (exc.headers or {}).items():
             response.headers.setdefault(key, value)

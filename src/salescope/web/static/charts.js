@@ -42,7 +42,7 @@
       series: [{
         name: data.labels.revenue,
         type: "line",
-        smooth: true,
+        symbolSize: 6,
         areaStyle: { opacity: 0.12 },
         data: data.months.map(function (m) { return m.revenue; })
       }]
@@ -55,12 +55,14 @@
     var chart = window.echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
-      legend: { type: "scroll", bottom: 0 },
+      legend: { type: "scroll", bottom: 0, itemWidth: 12, itemHeight: 12 },
       series: [{
         name: data.labels.customers,
         type: "pie",
-        radius: ["35%", "65%"],
-        center: ["50%", "45%"],
+        radius: ["38%", "68%"],
+        center: ["50%", "42%"],
+        label: { show: false, position: "center" },
+        emphasis: { label: { show: true, fontWeight: "bold", formatter: "{b}\n{d}%" } },
         data: data.segments.map(function (s) { return { name: s.name, value: s.value, segment: s.segment }; })
       }]
     });
