@@ -17,10 +17,14 @@ triggers a full rebuild. A forgotten refresh therefore costs time, never correct
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -159,6 +163,17 @@ def ensure_fresh(wh: Warehouse) -> SalesState:
 
 
 _frame_ids = itertools.count()
+
+
+@contextmanager
+def temporary(wh: Warehouse, expr: ir.Table) -> Iterator[ir.Table]:
+    """Compute an intermediate result once, as a temporary table, for several expressions to read."""
+    name = f"_tmp_{next(_frame_ids)}_{os.getpid()}"
+    wh.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {ibis.to_sql(expr, dialect='duckdb')}")
+    try:
+        yield wh.table(name)
+    finally:
+        wh.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def frame_table(backend: DuckDBBackend, df: pd.DataFrame | pa.Table) -> ir.Table:
