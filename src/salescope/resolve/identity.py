@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from salescope.resolve import normalize as nz
+from salescope.resolve.features import distinct_rows
 
 # Levels, strongest first: the first key a record has decides which records it is grouped with.
 LEVELS: tuple[str, ...] = ("code", "strong", "np", "name", "phone", "email")
@@ -124,26 +125,11 @@ def _empty_sources() -> pd.DataFrame:
 
 def assign_ids(records: pd.DataFrame, sources: pd.DataFrame, *, prefix: str = "C") -> Assignment:
     """Give every record an identity id, reusing known source keys and numbering new identities in file order."""
-    distinct, codes = _distinct(records)
+    used = ("code", "name", "phone", "email", "tax_id", "id_number", *ENTITY_OPTIONAL)
+    distinct, codes = distinct_rows(records, used)
     assignment = _assign_distinct(distinct, sources, prefix)
     ids = pd.Series(assignment.ids.to_numpy()[codes], index=records.index, dtype="string")
     return Assignment(ids=ids, new_sources=assignment.new_sources, new_entities=assignment.new_entities)
-
-
-def _distinct(records: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Distinct records in order of first appearance, and each record's position among them.
-
-    A million order lines name a few thousand customers; normalising and matching once per
-    distinct spelling is what keeps an import at that size in seconds.
-    """
-    used = [c for c in ("code", "name", "phone", "email", "tax_id", "id_number", *ENTITY_OPTIONAL) if c in records]
-    raw = records[list(dict.fromkeys(used))].reset_index(drop=True).astype("object")
-    if raw.empty or not used:
-        return raw.iloc[: min(len(raw), 1)], np.zeros(len(records), dtype=np.int64)
-    hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy()
-    codes, _ = pd.factorize(hashes, sort=False)
-    _, first = np.unique(codes, return_index=True)
-    return raw.iloc[first].reset_index(drop=True), codes.astype(np.int64)
 
 
 def _assign_distinct(records: pd.DataFrame, sources: pd.DataFrame, prefix: str) -> Assignment:

@@ -18,6 +18,7 @@ from typing import Any
 import opencc
 import pandas as pd
 import phonenumbers
+from pypinyin import Style, lazy_pinyin
 
 from salescope.resolve.regions import REGIONS, bare_region
 
@@ -182,6 +183,75 @@ def person_name_key(name: object) -> str:
     return "".join(tokens)
 
 
+# Surnames read differently from the same character in ordinary words.
+_SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha", "区": "ou", "盖": "ge",
+    "覃": "qin", "缪": "miao", "翟": "zhai", "乐": "yue", "万": "wan", "尉": "yu", "秘": "bi", "宿": "su",
+}  # fmt: skip
+_COMPOUND_SURNAMES: frozenset[str] = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "西门",
+        "独孤",
+        "南宫",
+        "呼延",
+        "申屠",
+        "澹台",
+        "闻人",
+    ]
+)
+_ASCII_RUN = re.compile(r"[a-z0-9]+|[^a-z0-9]")
+
+
+@lru_cache(maxsize=65536)
+def _reading(ch: str) -> str:
+    return str(lazy_pinyin(ch, style=Style.NORMAL)[0]).lower()
+
+
+def _syllables(text: str) -> list[str]:
+    return [_reading(t) if len(t) == 1 and not t.isascii() else t for t in _ASCII_RUN.findall(text) if t.strip()]
+
+
+def person_name_translit(key: object) -> str:
+    """Script-free form of a person name key: 张晓明 and Xiaoming Zhang both give 'xiaoming zhang'.
+
+    Pinyin also makes the commonest Chinese typo — a homophone picked from the input method
+    (潘琳 for 潘麟) — an exact match, and keeps string distances meaningful on engines that
+    measure them in bytes.
+    """
+    text = _text(key)
+    if not text or text.isascii():
+        return text
+    compact = text.replace(" ", "")
+    cut = 2 if compact[:2] in _COMPOUND_SURNAMES else 1
+    surname = "".join(_SURNAME_READINGS.get(ch) or _reading(ch) for ch in compact[:cut])
+    given = "".join(_syllables(compact[cut:]))
+    return " ".join(sorted(t for t in (surname, given) if t))
+
+
+def company_translit(key: object) -> str:
+    """Pinyin of a company key without spaces (华贸科技 -> huamaokeji); Latin keys are unchanged."""
+    text = _text(key)
+    if not text or text.isascii():
+        return text.replace(" ", "")
+    return "".join(_syllables(text))
+
+
 def phone_e164(raw: object, region: str = "CN") -> str | None:
     """E.164 form of a phone number (+8613812345678), or None when it cannot be a phone number."""
     if _missing(raw):
@@ -306,7 +376,7 @@ def looks_like_company(name: object) -> bool:
     return len("".join(tokens)) > 4
 
 
-def _per_distinct(fn: Callable[[Any], Any], values: pd.Series) -> pd.Series:
+def per_distinct(fn: Callable[[Any], Any], values: pd.Series) -> pd.Series:
     """Apply ``fn`` once per distinct non-missing value; missing and empty results become None (object dtype)."""
     present = values.dropna()
     mapping = {v: (fn(v) or None) for v in present.unique()}
@@ -314,31 +384,31 @@ def _per_distinct(fn: Callable[[Any], Any], values: pd.Series) -> pd.Series:
 
 
 def company_name_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(company_name_key, values)
+    return per_distinct(company_name_key, values)
 
 
 def person_name_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(person_name_key, values)
+    return per_distinct(person_name_key, values)
 
 
 def phone_keys(values: pd.Series, region: str = "CN") -> pd.Series:
-    return _per_distinct(lambda v: phone_e164(v, region), values)
+    return per_distinct(lambda v: phone_e164(v, region), values)
 
 
 def email_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(email_key, values)
+    return per_distinct(email_key, values)
 
 
 def address_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(address_key, values)
+    return per_distinct(address_key, values)
 
 
 def code_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(code_key, values)
+    return per_distinct(code_key, values)
 
 
 def tax_id_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(tax_id_key, values)
+    return per_distinct(tax_id_key, values)
 
 
 def _per_distinct_flag(fn: Callable[[Any], bool], values: pd.Series) -> pd.Series:

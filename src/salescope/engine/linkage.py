@@ -1,0 +1,127 @@
+"""Runs a Splink linkage specification on DuckDB (default) or Spark: the one place ER touches a database.
+
+The specification (``salescope.resolve.linkage``) is pure data; here it meets Splink's database
+API, is trained as its plan says, and scores the blocked pairs. Each run gets its own
+in-memory DuckDB connection, so Splink's intermediate tables never land in the warehouse file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import duckdb
+import pandas as pd
+
+from salescope.errors import ModelFitError, SalescopeError
+
+Backend = Literal["duckdb", "pyspark"]
+PAIR_COLUMNS: tuple[str, ...] = ("unique_id_l", "unique_id_r", "match_probability", "match_weight")
+
+
+class TrainingPlan(Protocol):
+    """What to estimate (see ``salescope.resolve.linkage.TrainingPlan``)."""
+
+    @property
+    def prior_rules(self) -> tuple[Any, ...]: ...
+
+    @property
+    def prior_recall(self) -> float: ...
+
+    @property
+    def train_u(self) -> bool: ...
+
+    @property
+    def u_max_pairs(self) -> float: ...
+
+    @property
+    def em_rules(self) -> tuple[Any, ...]: ...
+
+    @property
+    def seed(self) -> int: ...
+
+
+class LinkageSpec(Protocol):
+    """A dialect-neutral Splink model (see ``salescope.resolve.linkage.LinkageSpec``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def settings(self) -> Any: ...
+
+    @property
+    def plan(self) -> TrainingPlan: ...
+
+
+@dataclass
+class Prediction:
+    """Scored pairs (unique_id_l < unique_id_r) and the trained model as Splink's JSON dict."""
+
+    pairs: pd.DataFrame
+    model: dict[str, Any]
+
+
+def _db_api(backend: Backend, spark: Any) -> tuple[Any, Any]:
+    if backend == "duckdb":
+        from splink import DuckDBAPI
+
+        con = duckdb.connect()
+        return DuckDBAPI(connection=con), con
+    try:
+        from splink import SparkAPI
+    except ImportError as exc:
+        raise SalescopeError("The Spark backend needs pyspark: install salescope with the spark extra.") from exc
+    if spark is None:
+        raise SalescopeError("The Spark backend needs a SparkSession (engine.spark_master in salescope.toml).")
+    return SparkAPI(spark_session=spark), None  # type: ignore[no-untyped-call]
+
+
+def _train(linker: Any, spec: LinkageSpec) -> None:
+    plan = spec.plan
+    if plan.prior_rules:
+        linker.training.estimate_probability_two_random_records_match(list(plan.prior_rules), recall=plan.prior_recall)
+    if plan.train_u:
+        linker.training.estimate_u_using_random_sampling(max_pairs=plan.u_max_pairs, seed=plan.seed)
+    for rule in plan.em_rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+
+
+def predict(
+    features: pd.DataFrame,
+    spec: LinkageSpec,
+    *,
+    min_probability: float = 0.5,
+    backend: Backend = "duckdb",
+    spark: Any = None,
+) -> Prediction:
+    """Train as planned and return every blocked pair scoring at least ``min_probability``."""
+    from splink import Linker
+
+    api, con = _db_api(backend, spark)
+    try:
+        table = spark.createDataFrame(features) if backend == "pyspark" else features
+        sdf = api.register(table, table_name=f"er_{spec.kind}")
+        linker = Linker(sdf, spec.settings, log_level=logging.ERROR)
+        try:
+            _train(linker, spec)
+        except (ValueError, ZeroDivisionError, duckdb.Error) as exc:
+            raise ModelFitError(f"The {spec.kind} matching model could not be trained: {exc}") from exc
+        scored = linker.inference.predict(threshold_match_probability=min_probability)
+        pairs = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+        model = linker.misc.save_model_to_json()
+    finally:
+        if con is not None:
+            con.close()
+    return Prediction(_canonical(pairs), model)
+
+
+def _canonical(pairs: pd.DataFrame) -> pd.DataFrame:
+    keep = [c for c in pairs.columns if c in PAIR_COLUMNS or c.startswith("gamma_")]
+    out = pairs[keep].copy()
+    left = out[["unique_id_l", "unique_id_r"]].min(axis=1).astype("int64")
+    right = out[["unique_id_l", "unique_id_r"]].max(axis=1).astype("int64")
+    out["unique_id_l"], out["unique_id_r"] = left, right
+    out["match_probability"] = out["match_probability"].astype("float64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,225 @@
+"""Splink model specifications for people and companies, as data (nothing here touches a database).
+
+The specification is dialect-neutral — ``SettingsCreator`` with comparison and blocking-rule
+creators, plus a ``TrainingPlan`` — so ``salescope.engine.linkage`` can run it on DuckDB or
+on Spark unchanged. All compared features are strings (dates as ISO text), which is what keeps
+the settings free of dialect-specific date formats.
+
+Each comparison level carries a prior m and u probability, so a small table (a notebook
+sample, a workspace with a few hundred customers) is scored sensibly without training; on
+larger tables u is re-estimated by random sampling and m by expectation maximisation on
+blocking rules, and the priors are only the starting point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+Kind = Literal["person", "company"]
+
+# Below these sizes the data cannot support the estimate, and the priors are better.
+MIN_ROWS_TO_TRAIN_U = 10**9
+MIN_ROWS_TO_TRAIN_M = 1500
+U_MAX_PAIRS = 2e6
+DEFAULT_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What to estimate, on which rules; executed by ``salescope.engine.linkage``."""
+
+    prior_rules: tuple[Any, ...] = ()
+    prior_recall: float = 0.7
+    train_u: bool = False
+    u_max_pairs: float = U_MAX_PAIRS
+    em_rules: tuple[Any, ...] = ()
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class LinkageSpec:
+    kind: Kind
+    settings: SettingsCreator
+    plan: TrainingPlan
+    threshold: float = DEFAULT_THRESHOLD
+    compared: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _level(level: Any, m: float, u: float) -> Any:
+    return level.configure(m_probability=m, u_probability=u)
+
+
+def _else(m: float, u: float) -> Any:
+    return _level(cll.ElseLevel(), m, u)
+
+
+def _long(col: str, min_length: int) -> Any:
+    return cll.CustomLevel(f"length({col}_l) >= {min_length} AND length({col}_r) >= {min_length}")
+
+
+def person_name_comparison() -> Any:
+    """Exact (term-frequency adjusted: 张伟 is weaker evidence than 欧阳娜娜), same pinyin, then edits on pinyin.
+
+    Distances are taken on the pinyin form, which is ASCII: DuckDB measures string distances in
+    bytes and Spark in characters, and on ASCII the two agree.
+    """
+    exact = cll.ExactMatchLevel("name_key", term_frequency_adjustments=True)
+    return cl.CustomComparison(
+        output_column_name="name_key",
+        comparison_description="person name",
+        comparison_levels=[
+            cll.NullLevel("name_translit"),
+            _level(exact, 0.6, 0.002),
+            _level(cll.ExactMatchLevel("name_translit"), 0.12, 0.002),
+            _level(cll.And(cll.DamerauLevenshteinLevel("name_translit", 1), _long("name_translit", 8)), 0.12, 5e-4),
+            _level(cll.DamerauLevenshteinLevel("name_translit", 2), 0.08, 0.01),
+            _level(cll.JaroWinklerLevel("name_translit", 0.88), 0.04, 0.02),
+            _else(0.04, 0.9655),
+        ],
+    )
+
+
+def company_name_comparison() -> Any:
+    """Exact key, same name apart from the region, same pinyin (华贸 / 华茂), one edit, then similar."""
+    return cl.CustomComparison(
+        output_column_name="name_key",
+        comparison_description="company name",
+        comparison_levels=[
+            cll.NullLevel("name_translit"),
+            _level(cll.ExactMatchLevel("name_key", term_frequency_adjustments=True), 0.6, 0.0005),
+            _level(cll.ExactMatchLevel("name_core"), 0.2, 0.001),
+            _level(cll.ExactMatchLevel("name_translit"), 0.06, 0.001),
+            _level(cll.And(cll.DamerauLevenshteinLevel("name_translit", 1), _long("name_translit", 6)), 0.06, 0.001),
+            _level(cll.JaroWinklerLevel("name_translit", 0.9), 0.04, 0.01),
+            _else(0.04, 0.9865),
+        ],
+    )
+
+
+def _exact_or_typo(col: str, m: tuple[float, float, float], u: tuple[float, float, float]) -> Any:
+    """Same value, one transposed or mistyped character, or different (phones, birth dates)."""
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            _level(cll.ExactMatchLevel(col), m[0], u[0]),
+            _level(cll.DamerauLevenshteinLevel(col, 1), m[1], u[1]),
+            _else(m[2], u[2]),
+        ],
+    )
+
+
+def _exact(col: str, m: float, u: float) -> Any:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            _level(cll.ExactMatchLevel(col), m, u),
+            _else(1 - m, 1 - u),
+        ],
+    )
+
+
+def _similar(col: str, m: tuple[float, float, float], u: tuple[float, float, float]) -> Any:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            _level(cll.ExactMatchLevel(col), m[0], u[0]),
+            _level(cll.JaroWinklerLevel(col, 0.9), m[1], u[1]),
+            _else(m[2], u[2]),
+        ],
+    )
+
+
+def _present(features: pd.DataFrame, col: str) -> bool:
+    return col in features.columns and int(features[col].notna().sum()) >= 2
+
+
+def _comparisons(features: pd.DataFrame, kind: Kind) -> list[tuple[str, Any]]:
+    wanted: list[tuple[str, Any]] = []
+    if kind == "person":
+        wanted.append(("name_translit", person_name_comparison()))
+        wanted.append(("phone", _exact_or_typo("phone", (0.75, 0.05, 0.2), (1e-5, 1e-4, 0.99989))))
+        wanted.append(("email", _similar("email", (0.8, 0.1, 0.1), (1e-5, 5e-4, 0.99949))))
+        wanted.append(("birth_date", _exact_or_typo("birth_date", (0.88, 0.07, 0.05), (6e-5, 1e-3, 0.99894))))
+        wanted.append(("id_number", _exact("id_number", 0.995, 1e-6)))
+    else:
+        wanted.append(("name_translit", company_name_comparison()))
+        wanted.append(("phone", _exact("phone", 0.75, 1e-4)))
+        wanted.append(("tax_id", _exact("tax_id", 0.995, 1e-6)))
+    wanted.append(("address", _similar("address", (0.7, 0.15, 0.15), (1e-3, 4e-3, 0.995))))
+    wanted.append(("city", _exact("city", 0.95, 0.1)))
+    wanted.append(("postcode", _exact("postcode", 0.93, 0.08)))
+    if not _present(features, "city"):
+        wanted.append(("province", _exact("province", 0.95, 0.12)))
+    return [(col, comp) for col, comp in wanted if _present(features, col)]
+
+
+def _blocking(features: pd.DataFrame, kind: Kind) -> list[Any]:
+    rules: list[tuple[tuple[str, ...], Any]] = []
+    if kind == "person":
+        rules += [
+            (("name_translit", "city"), block_on("name_translit", "city")),
+            (("name_translit", "birth_date"), block_on("name_translit", "birth_date")),
+            (("name_translit", "postcode"), block_on("name_translit", "postcode")),
+            (("phone",), block_on("phone")),
+            (("email",), block_on("email")),
+            (("id_number",), block_on("id_number")),
+            (("birth_date", "name_translit"), block_on("birth_date", "substr(name_translit, 1, 2)")),
+            (("address",), block_on("address")),
+        ]
+        if not _present(features, "city") and not _present(features, "birth_date"):
+            rules.append((("name_translit",), block_on("name_translit")))
+    else:
+        rules += [
+            (("name_translit",), block_on("name_translit")),
+            (("name_core",), block_on("name_core")),
+            (("phone",), block_on("phone")),
+            (("tax_id",), block_on("tax_id")),
+            (("address",), block_on("address")),
+            (("name_translit", "city"), block_on("substr(name_translit, 1, 4)", "city")),
+        ]
+    return [rule for cols, rule in rules if all(_present(features, c) for c in cols)]
+
+
+def _training(features: pd.DataFrame, kind: Kind, compared: list[str]) -> TrainingPlan:
+    n = len(features)
+    if n < MIN_ROWS_TO_TRAIN_U:
+        return TrainingPlan()
+    em: list[Any] = []
+    if n >= MIN_ROWS_TO_TRAIN_M:
+        for col in ("phone", "birth_date", "email", "name_translit"):
+            if _present(features, col) and len(em) < 2:
+                em.append(block_on(col))
+    prior: list[Any] = []
+    strong = "id_number" if kind == "person" else "tax_id"
+    if strong in compared:
+        prior.append(block_on(strong))
+    if "phone" in compared:
+        prior.append(block_on("name_translit", "phone"))
+    return TrainingPlan(prior_rules=tuple(prior), train_u=True, em_rules=tuple(em))
+
+
+def linkage_spec(features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAULT_THRESHOLD) -> LinkageSpec:
+    """The model for one kind of record, using only the features that are actually filled in."""
+    comparisons = _comparisons(features, kind)
+    compared = [col for col, _ in comparisons]
+    n = max(len(features), 2)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[comp for _, comp in comparisons],
+        blocking_rules_to_generate_predictions=_blocking(features, kind),
+        # Without training, assume each record has about one duplicate among the others.
+        probability_two_random_records_match=min(0.5, 1.0 / n),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        max_iterations=20,
+    )
+    return LinkageSpec(kind, settings, _training(features, kind, compared), threshold, tuple(compared))
