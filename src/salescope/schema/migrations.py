@@ -15,14 +15,18 @@ from salescope.schema.tables import (
     ANOMALIES,
     CLV_RUNS,
     COHORT_RETENTION,
+    CUSTOMER_ABC,
     CUSTOMER_CLV,
     CUSTOMER_FACTS,
     CUSTOMER_LIFECYCLE,
     FORECASTS,
     KPIS,
     LIFECYCLE_HISTORY,
+    NEXT_BEST,
     ORDER_FACTS,
+    PRODUCT_ABC,
     REPURCHASE_INTERVALS,
+    RULES,
     create_table_sql,
 )
 
@@ -65,6 +69,11 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
         4,
         "customer lifetime value results and CLV runs",
         tuple(create_table_sql(t) for t in (CUSTOMER_CLV, CLV_RUNS)),
+    ),
+    Migration(
+        5,
+        "product results: association rules, ABC-XYZ of products and customers, next best product",
+        tuple(create_table_sql(t) for t in (RULES, PRODUCT_ABC, CUSTOMER_ABC, NEXT_BEST)),
     ),
 )
 

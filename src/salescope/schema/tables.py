@@ -542,6 +542,103 @@ CLV_RUNS = Table(
     doc="One row per CLV run, including failed fits, so pages can say why CLV is missing.",
 )
 
+RULES = Table(
+    "rules",
+    (
+        _c("level", "text", False, "product | category: what the items are"),
+        _c("rule_id", "int", False, "1 = highest lift within the level"),
+        _c("antecedent", "text", False, "JSON list of product ids (or categories), sorted"),
+        _c("consequent", "text", False, "JSON list, one item by default"),
+        _c("antecedent_size", "int", False),
+        _c("support", "float", False, "share of orders holding every item of the rule"),
+        _c("confidence", "float", False),
+        _c("lift", "float", False),
+        _c("leverage", "float", False),
+        _c("conviction", "float", doc="NULL when confidence is 1 (infinite conviction)"),
+        _c("support_count", "int", False, "orders holding every item of the rule"),
+        _c("antecedent_count", "int", False),
+        _c("consequent_count", "int", False),
+        _c("orders", "int", False, "orders counted (the support denominator)"),
+        _c("as_of", "date", False),
+    ),
+    key=("level", "rule_id"),
+    doc="Materialised by analyze: association rules over orders (关联规则), lift > 1 only.",
+)
+
+PRODUCT_ABC = Table(
+    "product_abc",
+    (
+        _c("product_id", "text", False),
+        _c("as_of", "date", False),
+        _c("revenue", "money", doc="net amount in the window"),
+        _c("profit", "money", doc="amount minus cost; NULL cost counts as unknown, not zero"),
+        _c("quantity", "decimal"),
+        _c("measure", "text", False, "revenue | profit | quantity: what abc_class and the shares rank"),
+        _c("rank", "int", False, "1 = largest value of the measure"),
+        _c("share", "float", False),
+        _c("cum_share", "float", False, "cumulative share of value including this product (Pareto y)"),
+        _c("item_cum_share", "float", False, "rank / products (Pareto x)"),
+        _c("abc_class", "text", False, "A | B | C on the measure"),
+        _c("abc_revenue", "text", False),
+        _c("abc_profit", "text", False),
+        _c("abc_quantity", "text", False),
+        _c("periods", "int", False, "demand periods in the XYZ window"),
+        _c("active_periods", "int", False, "periods with non-zero demand"),
+        _c("demand_mean", "float"),
+        _c("demand_cv", "float", doc="coefficient of variation of per-period quantity; NULL without demand"),
+        _c("xyz_class", "text", False, "X | Y | Z"),
+        _c("cell", "text", False, "AX .. CZ"),
+        _c("advice_zh", "text", False),
+        _c("advice_en", "text", False),
+    ),
+    key=("product_id",),
+    doc="Materialised by analyze: ABC-XYZ of products over the trailing window.",
+)
+
+CUSTOMER_ABC = Table(
+    "customer_abc",
+    (
+        _c("customer_id", "text", False),
+        _c("as_of", "date", False),
+        _c("revenue", "money"),
+        _c("profit", "money"),
+        _c("orders", "int", False),
+        _c("measure", "text", False, "revenue | profit: what abc_class and the shares rank"),
+        _c("rank", "int", False),
+        _c("share", "float", False),
+        _c("cum_share", "float", False),
+        _c("item_cum_share", "float", False, "rank / customers (Pareto x)"),
+        _c("abc_class", "text", False),
+        _c("abc_revenue", "text", False),
+        _c("abc_profit", "text", False),
+        _c("periods", "int", False),
+        _c("active_periods", "int", False),
+        _c("demand_mean", "float", doc="mean net amount per period"),
+        _c("demand_cv", "float", doc="variability of per-period purchase amount; NULL without purchases"),
+        _c("xyz_class", "text", False),
+        _c("cell", "text", False),
+    ),
+    key=("customer_id",),
+    doc="Materialised by analyze: ABC-XYZ of identified customers over the trailing window.",
+)
+
+NEXT_BEST = Table(
+    "next_best",
+    (
+        _c("customer_id", "text", False),
+        _c("as_of", "date", False),
+        _c("rank", "int", False, "1 = best"),
+        _c("product_id", "text", False),
+        _c("score", "float", False, "comparable within a customer only"),
+        _c("reason", "text", False, "rule | co-occurrence | popular"),
+        _c("evidence", "text", doc="JSON list of the customer's products behind the recommendation"),
+        _c("confidence", "float", doc="of the best rule, for reason rule"),
+        _c("lift", "float", doc="of the best rule, for reason rule"),
+    ),
+    key=("customer_id", "rank"),
+    doc="Materialised by analyze: next best products per customer (下一个最佳产品).",
+)
+
 DATA_TABLES: tuple[Table, ...] = (
     SALES,
     CUSTOMERS,
@@ -567,6 +664,10 @@ RESULT_TABLES: tuple[Table, ...] = (
     REPURCHASE_INTERVALS,
     CUSTOMER_CLV,
     CLV_RUNS,
+    RULES,
+    PRODUCT_ABC,
+    CUSTOMER_ABC,
+    NEXT_BEST,
 )
 AGGREGATE_TABLES: tuple[Table, ...] = (ORDER_FACTS, CUSTOMER_FACTS, AGGREGATE_STATE)
 ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES
