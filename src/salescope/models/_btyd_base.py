@@ -27,8 +27,8 @@ Objective = Callable[[Array], tuple[float, Array]]
 
 LOG_BOUND = 25.0
 """Log-parameters live in [-25, 25] (about 1e-11 to 7e10); an optimum at the edge means the data cannot identify it."""
-
-_COMPRESS_ABOVE = 2_000
+DRIFT_BOUND = 15.0
+"""Beyond e^15 (about 3e6, or below 3e-7) a parameter that has not converged is taken to be running off."""
 
 
 def as_vector(values: ArrayLike, name: str) -> Array:
@@ -58,7 +58,7 @@ def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[A
         if bad.any():
             i = _first_bad(bad)
             raise InputError(
-                f"{name} is not a number", row=i + 1, column=name, value=arr[i], expected="a finite number"
+                f"{name} is not a number", row=i + 1, column=name, value=float(arr[i]), expected="a finite number"
             )
     bad = (x < 0) | (x != np.round(x))
     if bad.any():
@@ -67,13 +67,15 @@ def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[A
             "frequency counts repeat purchases",
             row=i + 1,
             column="frequency",
-            value=x[i],
+            value=float(x[i]),
             expected="a whole number >= 0",
         )
     bad = tx < 0
     if bad.any():
         i = _first_bad(bad)
-        raise InputError("recency is negative", row=i + 1, column="recency", value=tx[i], expected="a number >= 0")
+        raise InputError(
+            "recency is negative", row=i + 1, column="recency", value=float(tx[i]), expected="a number >= 0"
+        )
     slack = 1e-9 * np.maximum(age, 1.0)
     bad = tx > age + slack
     if bad.any():
@@ -82,7 +84,7 @@ def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[A
             f"recency is later than the customer's age T = {age[i]!r}",
             row=i + 1,
             column="recency",
-            value=tx[i],
+            value=float(tx[i]),
             expected="0 <= recency <= T (both measured from the first purchase)",
         )
     bad = (x == 0) & (tx > slack)
@@ -92,7 +94,7 @@ def check_rft(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[A
             "a customer without repeat purchases has a recency",
             row=i + 1,
             column="recency",
-            value=tx[i],
+            value=float(tx[i]),
             expected="recency 0 when frequency is 0",
         )
     return x.astype(np.float64), np.minimum(tx, age).astype(np.float64), age.astype(np.float64)
@@ -107,7 +109,9 @@ def check_weights(weights: ArrayLike | None, n: int) -> Array:
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = _first_bad(bad)
-        raise InputError("weights must be counts", row=i + 1, column="weights", value=w[i], expected="a number >= 0")
+        raise InputError(
+            "weights must be counts", row=i + 1, column="weights", value=float(w[i]), expected="a number >= 0"
+        )
     return w
 
 
@@ -135,14 +139,16 @@ def compress(columns: Sequence[Array], weights: Array) -> Patterns:
     return Patterns(tuple(c[starts] for c in sorted_cols), counts, inverse)
 
 
-def by_pattern(fn: Callable[..., Array], *columns: Array) -> Array:
-    """Evaluate a per-customer function once per distinct row when that saves work."""
-    if columns[0].size <= _COMPRESS_ABOVE:
-        return fn(*columns)
-    pats = compress(columns, np.ones(columns[0].size))
-    if pats.weights.size > 0.5 * columns[0].size:
-        return fn(*columns)
-    return fn(*pats.columns)[pats.inverse]
+class Levels:
+    """The distinct values of a column and the map back, so a costly function of it runs once per value."""
+
+    def __init__(self, column: Array) -> None:
+        values, inverse = np.unique(column, return_inverse=True)
+        self.values: Array = values
+        self.inverse: NDArray[np.intp] = inverse.reshape(column.shape)
+
+    def apply(self, fn: Callable[[Array], Array]) -> Array:
+        return np.asarray(fn(self.values), dtype=np.float64)[self.inverse]
 
 
 @dataclass
@@ -227,12 +233,15 @@ def maximise(
     _check_finite(f, g, model)
     _check_interior(theta, names, model)
     gmax = float(np.max(np.abs(g)))
+    eig = np.linalg.eigvalsh(hess)
+    if gmax > gtol or not np.all(eig > 0):
+        # A likelihood still climbing while a parameter heads for 0 or infinity has no interior optimum.
+        _check_interior(theta, names, model, edge=DRIFT_BOUND)
     if gmax > gtol:
         raise ModelFitError(
             f"The {model} fit did not converge after {n_iter} iterations: the largest gradient of the mean "
             f"log-likelihood is {gmax:.3g} (needs <= {gtol:.1g}; optimiser said {res.message!s})."
         )
-    eig = np.linalg.eigvalsh(hess)
     if not np.all(eig > 0):
         raise ModelFitError(
             f"The {model} likelihood is flat or saddle-shaped at its optimum (Hessian eigenvalues {eig.round(6)}), "
@@ -257,10 +266,10 @@ def _check_finite(f: float, g: Array, model: str) -> None:
         )
 
 
-def _check_interior(theta: Array, names: Sequence[str], model: str) -> None:
-    edge = np.abs(theta) >= LOG_BOUND - 1.0
-    if edge.any():
-        j = int(np.flatnonzero(edge)[0])
+def _check_interior(theta: Array, names: Sequence[str], model: str, edge: float = LOG_BOUND - 1.0) -> None:
+    outside = np.abs(theta) >= edge
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
         where = "infinity" if theta[j] > 0 else "zero"
         raise ModelFitError(
             f"The {model} estimate of {names[j]} ran off to {where} ({np.exp(theta[j]):.3g}): the data cannot "

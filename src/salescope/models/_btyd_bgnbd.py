@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from salescope.models._btyd_base import Array
-from salescope.models._btyd_count import CountModel
+from salescope.models._btyd_count import CountModel, Histories
 
 
 class BetaGeo(CountModel):
@@ -30,62 +30,75 @@ class BetaGeo(CountModel):
     def _start(self, x: Array, tx: Array, T: Array) -> Array:
         return np.array([1.0, max(float(T.max()), 1e-6) / 10.0, 1.0, 1.0])
 
-    def _terms(self, params: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array, Array]:
+    def _terms(self, params: Array, h: Histories) -> tuple[Array, Array, Array]:
+        """(log constant, log 'alive at T' term, log 'dropped after the last purchase' term) per customer.
+
+        The second beta function is a ratio of the first, B(a+1, b+x-1) = B(a, b+x) a / (b+x-1)
+        (MBG/NBD: B(a+1, b+x) = B(a, b+x+1) a / (b+x)), so one betaln per distinct x suffices.
+        """
         r, alpha, a, b = params
-        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-        if self.modified:
-            t1 = betaln(a, b + x + 1) - (r + x) * np.log(alpha + T)
-            t2 = betaln(a + 1, b + x) - (r + x) * np.log(alpha + tx)
-        else:
-            t1 = betaln(a, b + x) - (r + x) * np.log(alpha + T)
-            xm = np.maximum(x, 1.0)
-            t2 = np.where(x > 0, betaln(a + 1, b + xm - 1) - (r + x) * np.log(alpha + tx), -np.inf)
+        x = h.x
+        shift = 1.0 if self.modified else 0.0
+        common = h.on_x(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+        lb = h.on_x(lambda u: betaln(a, b + u + shift))
+        t1 = lb - (r + x) * h.on_T(lambda u: np.log(alpha + u))
+        t2 = (
+            lb
+            + np.log(a)
+            - h.on_x(lambda u: np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift))
+            - (r + x) * h.on_tx(lambda u: np.log(alpha + u))
+        )
+        if not self.modified:
+            t2 = np.where(x > 0, t2, -np.inf)
         return common, t1, t2
 
-    def _loglik(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
-        common, t1, t2 = self._terms(params, x, tx, T)
+    def _loglik(self, params: Array, h: Histories) -> Array:
+        common, t1, t2 = self._terms(params, h)
         return common + np.logaddexp(t1, t2)
 
-    def _loglik_grad(self, params: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array]:
+    def _loglik_grad(self, params: Array, h: Histories) -> tuple[Array, Array]:
         r, alpha, a, b = params
-        common, t1, t2 = self._terms(params, x, tx, T)
+        x = h.x
+        shift = 1.0 if self.modified else 0.0
+        common, t1, t2 = self._terms(params, h)
         lse = np.logaddexp(t1, t2)
         w1, w2 = np.exp(t1 - lse), np.exp(t2 - lse)
-        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * log_at - w2 * log_atx
-        d_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx))
+        inv_at = h.on_T(lambda u: 1.0 / (alpha + u))
+        inv_atx = h.on_tx(lambda u: 1.0 / (alpha + u))
+        d_r = h.on_x(lambda u: digamma(r + u)) - digamma(r) + np.log(alpha) + w1 * np.log(inv_at) + w2 * np.log(inv_atx)
+        d_alpha = r / alpha - (r + x) * (w1 * inv_at + w2 * inv_atx)
+        # d/da and d/db of log B(a, b+x+shift) and of the ratio a / (b + x - 1 + shift)
+        psi_abx = h.on_x(lambda u: digamma(a + b + u + shift))
+        psi_bx = h.on_x(lambda u: digamma(b + u + shift))
+        inv_bx = h.on_x(lambda u: 1.0 / (b + np.maximum(u, 1.0 - shift) - 1.0 + shift))
         psi_ab = digamma(a + b)
-        if self.modified:
-            psi_abx = digamma(a + b + x + 1)
-            d_a = -(digamma(a) - psi_ab) + w1 * (digamma(a) - psi_abx) + w2 * (digamma(a + 1) - psi_abx)
-            d_b = -(digamma(b) - psi_ab) + w1 * (digamma(b + x + 1) - psi_abx) + w2 * (digamma(b + x) - psi_abx)
-        else:
-            psi_abx = digamma(a + b + x)
-            d_a = -(digamma(a) - psi_ab) + w1 * (digamma(a) - psi_abx) + w2 * (digamma(a + 1) - psi_abx)
-            xm = np.maximum(x, 1.0)
-            d_b = -(digamma(b) - psi_ab) + w1 * (digamma(b + x) - psi_abx) + w2 * (digamma(b + xm - 1) - psi_abx)
+        d_lb_a = digamma(a) - psi_abx
+        d_lb_b = psi_bx - psi_abx
+        d_a = -(digamma(a) - psi_ab) + d_lb_a + w2 / a
+        d_b = -(digamma(b) - psi_ab) + d_lb_b - w2 * inv_bx
         return common + lse, np.stack([d_r, d_alpha, d_a, d_b], axis=1)
 
-    def _log_odds_dead(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _log_odds_dead(self, params: Array, h: Histories) -> Array:
         """log P(dropped out) / P(alive) given the history."""
         r, alpha, a, b = params
-        ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-        if self.modified:
-            return np.log(a) - np.log(b + x) + ratio
-        xm = np.maximum(x, 1.0)
-        return np.where(x > 0, np.log(a) - np.log(b + xm - 1) + ratio, -np.inf)
+        x = h.x
+        shift = 1.0 if self.modified else 0.0
+        ratio = (r + x) * (h.on_T(lambda u: np.log(alpha + u)) - h.on_tx(lambda u: np.log(alpha + u)))
+        odds = np.log(a) - h.on_x(lambda u: np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift)) + ratio
+        return odds if self.modified else np.where(x > 0, odds, -np.inf)
 
-    def _p_alive(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
-        return expit(-self._log_odds_dead(params, x, tx, T))
+    def _p_alive(self, params: Array, h: Histories) -> Array:
+        return expit(-self._log_odds_dead(params, h))
 
-    def _expected(self, params: Array, t: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
         r, alpha, a, b = params
-        z = t / (alpha + T + t)
-        shift = 0.0 if self.modified else -1.0
-        c = a + b + x + shift
-        f = hyp2f1(a + b + shift - r, a - 1, c, z)
+        x = h.x
+        z = t / (alpha + h.T + t)
+        offset = 0.0 if self.modified else -1.0
+        c = a + b + x + offset
+        f = hyp2f1(a + b + offset - r, a - 1, c, z)
         bracket = 1.0 - np.exp((a - 1) * np.log1p(-z)) * f
-        return c / (a - 1) * bracket * self._p_alive(params, x, tx, T)
+        return c / (a - 1) * bracket * self._p_alive(params, h)
 
 
 class ModifiedBetaGeo(BetaGeo):

@@ -7,6 +7,8 @@ compression, warm starts, prediction over many customers and intervals live here
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import ClassVar, Self
 
 import numpy as np
@@ -16,10 +18,10 @@ from salescope.errors import InputError, ModelFitError
 from salescope.models._btyd_base import (
     Array,
     FittedModel,
+    Levels,
     MLResult,
     Patterns,
     as_vector,
-    by_pattern,
     check_rft,
     check_weights,
     compress,
@@ -28,6 +30,50 @@ from salescope.models._btyd_base import (
     numeric_gradient,
 )
 
+_COMPRESS_ABOVE = 2_000
+
+
+class Histories:
+    """Customers' (x, t_x, T) and the distinct values of each column.
+
+    Special functions of x (gammaln, digamma, betaln) and logs of alpha + T run once per
+    distinct value and are gathered back, which is most of the cost of a likelihood
+    evaluation on a million customers.
+    """
+
+    def __init__(self, x: Array, tx: Array, T: Array) -> None:
+        self.x, self.tx, self.T = x, tx, T
+
+    @cached_property
+    def _x(self) -> Levels:
+        return Levels(self.x)
+
+    @cached_property
+    def _tx(self) -> Levels:
+        return Levels(self.tx)
+
+    @cached_property
+    def _T(self) -> Levels:
+        return Levels(self.T)
+
+    def on_x(self, fn: Callable[[Array], Array]) -> Array:
+        return self._x.apply(fn)
+
+    def on_tx(self, fn: Callable[[Array], Array]) -> Array:
+        return self._tx.apply(fn)
+
+    def on_T(self, fn: Callable[[Array], Array]) -> Array:
+        return self._T.apply(fn)
+
+
+def _per_pattern(fn: Callable[[Histories], Array], x: Array, tx: Array, T: Array) -> Array:
+    """Evaluate once per distinct (x, t_x, T) when the customers repeat patterns enough to pay for the sort."""
+    if x.size > _COMPRESS_ABOVE:
+        pats = compress((x, tx, T), np.ones(x.size))
+        if pats.weights.size <= 0.5 * x.size:
+            return np.asarray(fn(Histories(*pats.columns)))[pats.inverse]
+    return fn(Histories(x, tx, T))
+
 
 class CountModel(FittedModel):
     """Scikit-learn style: ``fit(frequency, recency, T)`` returns self; fitted attributes end in ``_``."""
@@ -35,16 +81,16 @@ class CountModel(FittedModel):
     analytic_gradient: ClassVar[bool] = True
 
     # -- what a model defines -------------------------------------------------------
-    def _loglik(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _loglik(self, params: Array, h: Histories) -> Array:
         raise NotImplementedError
 
-    def _loglik_grad(self, params: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array]:
+    def _loglik_grad(self, params: Array, h: Histories) -> tuple[Array, Array]:
         raise NotImplementedError
 
-    def _p_alive(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _p_alive(self, params: Array, h: Histories) -> Array:
         raise NotImplementedError
 
-    def _expected(self, params: Array, t: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
         raise NotImplementedError
 
     def _start(self, x: Array, tx: Array, T: Array) -> Array:
@@ -69,6 +115,7 @@ class CountModel(FittedModel):
     def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float) -> MLResult:
         keep = pats.weights > 0
         x, tx, age = (c[keep] for c in pats.columns)
+        h = Histories(x, tx, age)
         w = pats.weights[keep]
         total = float(w.sum())
         if theta0 is None:
@@ -78,7 +125,7 @@ class CountModel(FittedModel):
 
             def objective(theta: Array) -> tuple[float, Array]:
                 params = np.exp(theta)
-                ll, grad = self._loglik_grad(params, x, tx, age)
+                ll, grad = self._loglik_grad(params, h)
                 return -float(w @ ll) / total, -(w @ grad) * params / total
 
             return maximise(
@@ -93,7 +140,7 @@ class CountModel(FittedModel):
             )
 
         def value(theta: Array) -> float:
-            return -float(w @ self._loglik(np.exp(theta), x, tx, age)) / total
+            return -float(w @ self._loglik(np.exp(theta), h)) / total
 
         return maximise(
             numeric_gradient(value),
@@ -111,23 +158,24 @@ class CountModel(FittedModel):
         """Each customer's log-likelihood under the fitted parameters (time in the fitting unit)."""
         x, tx, age = check_rft(frequency, recency, T)
         params = self._params()
-        return by_pattern(lambda a, b, c: self._loglik(params, a, b, c), x, tx, age)
+        return _per_pattern(lambda h: self._loglik(params, h), x, tx, age)
 
     def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
         """P(the customer has not dropped out by T | x, t_x, T)."""
         x, tx, age = check_rft(frequency, recency, T)
         params = self._params()
-        return self._checked(by_pattern(lambda a, b, c: self._p_alive(params, a, b, c), x, tx, age), "P(alive)")
+        return self._checked(_per_pattern(lambda h: self._p_alive(params, h), x, tx, age), "P(alive)")
 
     def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
         """Expected repeat purchases in (T, T + t] given the history (x, t_x, T)."""
         x, tx, age = check_rft(frequency, recency, T)
         horizon = _horizon(t, x.size)
         params = self._params()
-        return self._checked(
-            by_pattern(lambda h, a, b, c: self._expected(params, h, a, b, c), horizon, x, tx, age),
-            "the expected number of purchases",
-        )
+        if np.all(horizon == horizon[0]):
+            values = _per_pattern(lambda h: self._expected(params, horizon[: h.x.size], h), x, tx, age)
+        else:
+            values = self._expected(params, horizon, Histories(x, tx, age))
+        return self._checked(values, "the expected number of purchases")
 
     predict = expected_purchases
 
@@ -135,7 +183,7 @@ class CountModel(FittedModel):
         """Expected repeat purchases in (0, t] for a customer just acquired (the unconditional E[X(t)])."""
         horizon = as_vector(t, "t")
         zeros = np.zeros_like(horizon)
-        return self._checked(self._expected(self._params(), horizon, zeros, zeros, zeros), "E[X(t)]")
+        return self._checked(self._expected(self._params(), horizon, Histories(zeros, zeros, zeros)), "E[X(t)]")
 
     def cumulative_expected_purchases(
         self, times: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -145,15 +193,10 @@ class CountModel(FittedModel):
         grid = as_vector(times, "times")
         params = self._params()
 
-        def table(a: Array, b: Array, c: Array) -> Array:
-            return np.stack([self._expected(params, np.full(a.size, t), a, b, c) for t in grid], axis=1)
+        def table(h: Histories) -> Array:
+            return np.stack([self._expected(params, np.full(h.x.size, t), h) for t in grid], axis=1)
 
-        if x.size > 2_000:
-            pats = compress((x, tx, age), np.ones(x.size))
-            out = table(*pats.columns)[pats.inverse]
-        else:
-            out = table(x, tx, age)
-        return self._checked(out, "the expected number of purchases")
+        return self._checked(_per_pattern(table, x, tx, age), "the expected number of purchases")
 
     # -- intervals -------------------------------------------------------------------------
     def p_alive_interval(
@@ -191,5 +234,7 @@ def _horizon(t: ArrayLike, n: int) -> Array:
     bad = ~np.isfinite(horizon) | (horizon < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError("the prediction horizon is invalid", row=i + 1, column="t", value=horizon[i], expected=">= 0")
+        raise InputError(
+            "the prediction horizon is invalid", row=i + 1, column="t", value=float(horizon[i]), expected=">= 0"
+        )
     return horizon

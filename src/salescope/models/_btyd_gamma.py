@@ -18,6 +18,7 @@ from salescope.errors import InputError, ModelFitError
 from salescope.models._btyd_base import (
     Array,
     FittedModel,
+    Levels,
     MLResult,
     Patterns,
     as_vector,
@@ -68,6 +69,7 @@ class GammaGamma(FittedModel):
 
     def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float) -> MLResult:
         x, m = pats.columns
+        data = Spends(x, m)
         w = pats.weights
         total = float(w.sum())
         if theta0 is None:
@@ -75,7 +77,7 @@ class GammaGamma(FittedModel):
 
         def objective(theta: Array) -> tuple[float, Array]:
             params = np.exp(theta)
-            ll, grad = _loglik_grad(params, x, m)
+            ll, grad = _loglik_grad(params, data)
             return -float(w @ ll) / total, -(w @ grad) * params / total
 
         return maximise(
@@ -94,7 +96,7 @@ class GammaGamma(FittedModel):
         x, m = _check_spend(frequency, monetary)
         if np.any(x <= 0):
             raise InputError("the spend likelihood needs repeat purchases", column="frequency", expected=">= 1")
-        return _loglik_grad(self._params(), x, m)[0]
+        return _loglik_grad(self._params(), Spends(x, m))[0]
 
     @property
     def mean_spend_(self) -> float:
@@ -212,7 +214,7 @@ def _check_spend(frequency: ArrayLike, monetary: ArrayLike) -> tuple[Array, Arra
             "frequency counts repeat purchases",
             row=i + 1,
             column="frequency",
-            value=x[i],
+            value=float(x[i]),
             expected="a whole number >= 0",
         )
     with np.errstate(invalid="ignore"):
@@ -223,26 +225,35 @@ def _check_spend(frequency: ArrayLike, monetary: ArrayLike) -> tuple[Array, Arra
             "the mean repeat spend must be positive for the Gamma-Gamma model",
             row=i + 1,
             column="monetary",
-            value=m[i],
+            value=float(m[i]),
             expected="a number > 0 (leave out customers whose repeat purchases net to zero or less)",
         )
     return x, m
 
 
-def _loglik_grad(params: Array, x: Array, m: Array) -> tuple[Array, Array]:
+class Spends:
+    """Repeat counts and mean spends; functions of x alone run once per distinct x."""
+
+    def __init__(self, x: Array, m: Array) -> None:
+        self.x, self.m = x, m
+        self.log_m = np.log(m)
+        self.levels = Levels(x)
+
+
+def _loglik_grad(params: Array, d: Spends) -> tuple[Array, Array]:
     p, q, gamma = params
+    x = d.x
     px = p * x
-    log_tot = np.log(gamma + x * m)
+    total = gamma + x * d.m
+    log_tot = np.log(total)
     ll = (
-        gammaln(px + q)
-        - gammaln(px)
+        d.levels.apply(lambda u: gammaln(p * u + q) - gammaln(p * u) + p * u * np.log(u))
         - gammaln(q)
         + q * np.log(gamma)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
+        + (px - 1) * d.log_m
         - (px + q) * log_tot
     )
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_tot)
-    d_q = digamma(px + q) - digamma(q) + np.log(gamma) - log_tot
-    d_gamma = q / gamma - (px + q) / (gamma + x * m)
+    d_p = x * (d.levels.apply(lambda u: digamma(p * u + q) - digamma(p * u) + np.log(u)) + d.log_m - log_tot)
+    d_q = d.levels.apply(lambda u: digamma(p * u + q)) - digamma(q) + np.log(gamma) - log_tot
+    d_gamma = q / gamma - (px + q) / total
     return ll, np.stack([d_p, d_q, d_gamma], axis=1)

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import expit, gammaln
 
 from salescope.models._btyd_base import Array
-from salescope.models._btyd_count import CountModel
+from salescope.models._btyd_count import CountModel, Histories
 from salescope.models._btyd_hyp2f1 import hyp2f1_one
 
 
@@ -34,13 +34,14 @@ class ParetoNBD(CountModel):
         scale = max(float(T.max()), 1e-6) / 10.0
         return np.array([1.0, scale, 1.0, scale])
 
-    def _log_terms(self, params: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array, Array]:
+    def _log_terms(self, params: Array, h: Histories) -> tuple[Array, Array, Array]:
         """(log of the constant, log of the 'alive at T' term, log of the 'died in (t_x, T]' term)."""
         r, alpha, s, beta = params
-        const = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        g_tx = _log_g(params, x, tx)
-        g_T = _log_g(params, x, T)
+        x = h.x
+        const = h.on_x(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        alive = -(r + x) * h.on_T(lambda u: np.log(alpha + u)) - s * h.on_T(lambda u: np.log(beta + u))
+        g_tx = _log_g(params, x, h.tx)
+        g_T = _log_g(params, x, h.T)
         diff = np.minimum(g_T - g_tx, 0.0)
         open_ = diff < 0
         safe = np.where(open_, diff, -1.0)
@@ -48,21 +49,21 @@ class ParetoNBD(CountModel):
         died = np.where(open_, np.log(s) + g_tx + log1mexp, -np.inf)
         return const, alive, died
 
-    def _loglik(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
-        const, alive, died = self._log_terms(params, x, tx, T)
+    def _loglik(self, params: Array, h: Histories) -> Array:
+        const, alive, died = self._log_terms(params, h)
         return const + np.logaddexp(alive, died)
 
-    def _p_alive(self, params: Array, x: Array, tx: Array, T: Array) -> Array:
-        _, alive, died = self._log_terms(params, x, tx, T)
+    def _p_alive(self, params: Array, h: Histories) -> Array:
+        _, alive, died = self._log_terms(params, h)
         return expit(alive - died)
 
-    def _expected(self, params: Array, t: Array, x: Array, tx: Array, T: Array) -> Array:
+    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
         r, alpha, s, beta = params
         # (1 - ((beta+T)/(beta+T+t))^(s-1)) / (s-1), continuous through s = 1 where it is log(1 + t/(beta+T))
-        log_ratio = -np.log1p(t / (beta + T))
+        log_ratio = -np.log1p(t / (beta + h.T))
         k = s - 1.0
         growth = -log_ratio if abs(k) < 1e-10 else -np.expm1(k * log_ratio) / k
-        return (r + x) * (beta + T) / (alpha + T) * growth * self._p_alive(params, x, tx, T)
+        return (r + h.x) * (beta + h.T) / (alpha + h.T) * growth * self._p_alive(params, h)
 
 
 def _log_g(params: Array, x: Array, t: Array) -> Array:
