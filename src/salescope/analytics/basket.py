@@ -182,10 +182,19 @@ def candidates(previous: ibis.Table, k: int) -> ibis.Table:
     return c
 
 
+def candidate_baskets(tx: ibis.Table, cands: ibis.Table, k: int) -> ibis.Table:
+    """Shrink the baskets to the items of some candidate, in orders holding at least ``k`` of them.
+
+    Each level works on a smaller table than the one before, which is what keeps the
+    counting joins' hash tables small.
+    """
+    ids = ibis.union(*[cands.select(item_id=cands[f"i{j}"]) for j in range(1, k + 1)], distinct=True)
+    return multi_item_baskets(tx.semi_join(ids, "item_id"), k)
+
+
 def candidate_counts(tx: ibis.Table, cands: ibis.Table, k: int, min_count: int) -> ibis.Table:
     """Support counts of candidate k-itemsets: one join of the baskets per item position."""
-    first = tx.rename(i1="item_id")
-    occ = cands.join(first, "i1")
+    occ = cands.join(tx.rename(i1="item_id"), "i1")
     for j in range(2, k + 1):
         occ = occ.semi_join(tx.rename(**{f"i{j}": "item_id"}), ["order_id", f"i{j}"])
     counts = occ.group_by(_ids(k)).aggregate(n=occ.order_id.count())
@@ -282,7 +291,11 @@ def mine_itemsets(
     result.levels[2] = level
     k = 3
     while k <= max_len and level.num_rows >= k:
-        cands = candidates(ibis.memtable(level), k)
+        found = run(candidates(ibis.memtable(level), k))
+        if found.num_rows == 0:
+            break
+        cands = ibis.memtable(found)
+        tx = stage(candidate_baskets(tx, cands, k))
         level = run(candidate_counts(tx, cands, k, min_count).order_by(_ids(k)))
         if level.num_rows == 0:
             break
@@ -354,6 +367,7 @@ def association_rules(
     ``count`` (orders holding all the rule's items), ``antecedent_support`` and
     ``consequent_support``; sorted by lift, strongest first.
     """
+    from salescope.engine.aggregates import frame_table
     from salescope.engine.warehouse import memory_backend
 
     params = RuleParams(min_support, min_confidence, max_len, max_consequent_len)
@@ -366,7 +380,7 @@ def association_rules(
         )
     con = memory_backend()
     frame = baskets[[order_col, item_col]].rename(columns={order_col: "order_id", item_col: "item"})
-    source = con.create_table("baskets", ibis.memtable(frame))
+    source = frame_table(con, frame)
     pairs = basket_items(source)
     orders = int(con.to_pyarrow(source.order_id.nunique()).as_py())
     names = itertools.count()
