@@ -323,7 +323,7 @@ def build_suppliers(rng: np.random.Generator, n: int) -> Suppliers:
         f"{c.short}{zihao}{CATEGORIES[k].supplier_word}有限公司"
         for c, zihao, k in zip(city, company.zihao, category, strict=True)
     ]
-    locals_ = names.landline_locals(rng, n)
+    locals_ = names.landline_locals(rng, np.asarray([c.local_digits for c in city]))
     mob = names.mobiles(rng, n)
     phone = [
         f"{c.area_code}-{loc}" if rng.random() < 0.6 else str(m) for c, loc, m in zip(city, locals_, mob, strict=True)

@@ -185,9 +185,10 @@ def format_mobile(number: int, style: int) -> str:
     return s
 
 
-def landline_locals(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Eight-digit local numbers starting 2–8, as CN fixed-line numbering requires."""
-    return rng.integers(2, 9, n, dtype=np.int64) * 10_000_000 + rng.integers(0, 10_000_000, n, dtype=np.int64)
+def landline_locals(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
+    """Local fixed-line numbers of the given lengths (7 or 8), starting 2–8 as CN numbering requires."""
+    scale = 10 ** (np.asarray(digits, dtype=np.int64) - 1)
+    return rng.integers(2, 9, len(scale)) * scale + (rng.random(len(scale)) * scale).astype(np.int64)
 
 
 def uscc_codes(rng: np.random.Generator, division: list[str]) -> list[str]:

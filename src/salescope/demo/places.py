@@ -23,6 +23,18 @@ class City:
     """The form that prefixes company names (深圳华贸科技有限公司)."""
     area_code: str
     districts: tuple[str, ...]
+    local_digits: int
+    """Length of local fixed-line numbers: 8 in the big cities, 7 in smaller ones."""
+
+
+# Area codes whose local numbers have seven digits (checked against libphonenumber's CN metadata).
+_SEVEN_DIGIT_AREAS = frozenset(
+    {
+        *("0312", "0315", "0316", "0351", "0352", "0459", "0471", "0472", "0535", "0536", "0553", "0592", "0710"),
+        *("0717", "0752", "0756", "0771", "0772", "0773", "0797", "0816", "0874", "0891", "0917", "0931", "0951"),
+        *("0971", "0991"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class Province:
 
 
 def _c(name: str, area: str, *districts: str) -> City:
-    return City(name, name.removesuffix("市"), area, districts)
+    return City(name, name.removesuffix("市"), area, districts, 7 if area in _SEVEN_DIGIT_AREAS else 8)
 
 
 def _p(short: str, name: str, region: str, code: str, weight: float, *cities: City) -> Province:

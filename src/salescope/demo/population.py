@@ -254,7 +254,7 @@ def _identities(
     mobile = names.mobiles(rng, n)
     style = rng.choice(4, size=n, p=[0.7, 0.12, 0.08, 0.1])
     fixed = company & (rng.random(n) < 0.45)
-    locals_ = names.landline_locals(rng, n)
+    locals_ = names.landline_locals(rng, np.asarray([c.local_digits for c in city_objs]))
     phone = [
         f"{city_objs[i].area_code}-{locals_[i]}" if fixed[i] else names.format_mobile(int(mobile[i]), int(style[i]))
         for i in range(n)
