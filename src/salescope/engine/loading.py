@@ -97,7 +97,9 @@ class FactLoad:
     """How one staged file becomes rows of a fact table.
 
     ``exprs`` give each target column as SQL over the staged row ``s`` (and the ``joins``);
-    ``line_of`` names the order column within which missing line numbers are assigned.
+    ``line_of`` names the order column within which missing line numbers are assigned;
+    ``raw_fields`` pair source headers with staged fields, to show a row that parsed but
+    conflicts (its original cells are kept only for rows the parser already rejected).
     """
 
     table: str
@@ -105,15 +107,22 @@ class FactLoad:
     exprs: dict[str, str]
     joins: str = ""
     line_of: str | None = None
-    headers: tuple[str, ...] = ()
-    """source headers, in column order, for the raw JSON of quarantined rows"""
+    raw_fields: tuple[tuple[str, str], ...] = ()
     raw_extra: tuple[str, ...] = ()
-    """classified columns added to the raw JSON (an assigned line number makes a corrected row re-importable)"""
+    """classified columns added to a rebuilt raw row (an assigned line number makes a corrected row re-importable)"""
+
+
+# Rows without a bucket after classification are the ones that load.
+LOADED = "_bucket IS NULL"
 
 
 def _content(spec: FactLoad) -> list[str]:
     table = TABLES_BY_NAME[spec.table]
     return [c for c in table.column_names if c not in spec.key and c not in ("batch_id", "source_row")]
+
+
+def _struct(columns: Sequence[str], alias: str) -> str:
+    return "struct_pack(" + ", ".join(f"{q(c)} := {alias}.{q(c)}" for c in columns) + ")"
 
 
 def classify(wh: Warehouse, stage: str, spec: FactLoad) -> str:
@@ -122,75 +131,77 @@ def classify(wh: Warehouse, stage: str, spec: FactLoad) -> str:
     A row already bucketed by the parser keeps its bucket. Otherwise: the same key and
     content as a warehouse row is a duplicate, the same key with other content a conflict
     (quarantined); within the file, a later row repeating an earlier key is a duplicate if
-    its content matches and a conflict if not; everything else loads.
+    its content matches and a conflict if not; everything else loads (bucket stays NULL).
+    Only keys that repeat or already exist are compared, so a clean file costs one pass.
     """
     target = TABLES_BY_NAME[spec.table]
     content = _content(spec)
-    meta = "s.source_row, s.bucket, s.column_name, s.value, s.reason, s.raw_text"
-    raw_cols = ", ".join(f"s.c{i}" for i in range(len(spec.headers)))
     exprs = ", ".join(f"{expr} AS {q(col)}" for col, expr in spec.exprs.items())
-    first = f"SELECT {meta}{', ' + raw_cols if raw_cols else ''}, {exprs} FROM {q(stage)} s {spec.joins}"
-    if spec.line_of:
+    select = f"SELECT s.source_row, s._bucket, s._column, s._value, s._reason, s._raw, {exprs} FROM {q(stage)} s"
+    name = f"{stage}_c"
+    needs_numbers = spec.line_of is not None
+    if spec.line_of and "line_no" in Staging.columns_of(wh, stage):
+        # Explicit line numbers everywhere: nothing to assign, skip the window.
+        missing = wh.scalar(
+            f"SELECT count(*) FROM {q(stage)} WHERE line_no IS NULL AND _bucket IS DISTINCT FROM 'skipped'"
+        )
+        needs_numbers = int(missing) > 0
+    if needs_numbers and spec.line_of:
         oid = q(spec.line_of)
-        numbered = (
-            "SELECT * REPLACE (CASE WHEN bucket IS DISTINCT FROM 'skipped' AND "
+        wh.execute(
+            f"CREATE TEMP TABLE {q(name)} AS SELECT * REPLACE (CASE WHEN _bucket IS DISTINCT FROM 'skipped' AND "
             f"{oid} IS NOT NULL THEN coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY {oid}), 0) "
-            f"+ row_number() OVER (PARTITION BY {oid}, line_no IS NULL ORDER BY source_row)) END AS line_no) FROM r"
+            f"+ row_number() OVER (PARTITION BY {oid}, line_no IS NULL ORDER BY source_row)) END AS line_no) "
+            f"FROM ({select} {spec.joins})"
         )
     else:
-        numbered = "SELECT * FROM r"
-    struct = "struct_pack(" + ", ".join(f"{q(c)} := n.{q(c)}" for c in content) + ")"
-    t_struct = "struct_pack(" + ", ".join(f"{q(c)} := t.{q(c)}" for c in content) + ")"
-    window = f"(PARTITION BY n.bucket IS NULL, {', '.join('n.' + q(k) for k in spec.key)} ORDER BY n.source_row)"
-    on = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM k.{q(k)}" for k in spec.key)
-    key_text = " || '/' || ".join(f"coalesce(CAST(k.{q(k)} AS VARCHAR), '')" for k in spec.key)
-    existing = (
-        f"(SELECT {', '.join('t.' + q(k) for k in spec.key)}, first(t.batch_id) AS _t_batch, "
-        f"first({t_struct}) AS _t_content FROM {q(target.name)} t GROUP BY {', '.join('t.' + q(k) for k in spec.key)})"
+        wh.execute(f"CREATE TEMP TABLE {q(name)} AS {select} {spec.joins}")
+    keys = ", ".join(q(k) for k in spec.key)
+    key_text = " || '/' || ".join(f"coalesce(CAST(c.{q(k)} AS VARCHAR), '')" for k in spec.key)
+    # Within the file: later rows repeating a key.
+    wh.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _repeats AS
+SELECT source_row, first_row, same FROM (
+  SELECT c.source_row,
+         row_number() OVER w AS rank,
+         first_value(c.source_row) OVER w AS first_row,
+         {_struct(content, "c")} IS NOT DISTINCT FROM first_value({_struct(content, "c")}) OVER w AS same
+  FROM {q(name)} c SEMI JOIN (
+    SELECT {keys} FROM {q(name)} WHERE {LOADED} GROUP BY {keys} HAVING count(*) > 1
+  ) d USING ({keys})
+  WHERE c.{LOADED}
+  WINDOW w AS (PARTITION BY {", ".join("c." + q(k) for k in spec.key)} ORDER BY c.source_row)
+) WHERE rank > 1"""
     )
-    name = f"{stage}_c"
-    sql = f"""
-CREATE TEMP TABLE {q(name)} AS
-WITH r AS ({first}),
-n AS ({numbered}),
-k AS (
-  SELECT n.*, {struct} AS _content,
-         row_number() OVER {window} AS _krank,
-         first_value({struct}) OVER {window} AS _first_content,
-         first_value(n.source_row) OVER {window} AS _first_row
-  FROM n
-),
-j AS (
-  SELECT k.*, t._t_batch, t._t_content FROM k LEFT JOIN {existing} t ON {on}
-)
-SELECT * EXCLUDE (bucket, column_name, value, reason, _content, _first_content, _t_content),
-  CASE
-    WHEN bucket IS NOT NULL THEN bucket
-    WHEN _t_batch IS NOT NULL AND _t_content IS NOT DISTINCT FROM _content THEN 'duplicate'
-    WHEN _t_batch IS NOT NULL THEN 'quarantined'
-    WHEN _krank > 1 AND _first_content IS NOT DISTINCT FROM _content THEN 'duplicate'
-    WHEN _krank > 1 THEN 'quarantined'
-    ELSE 'loaded'
-  END AS bucket,
-  CASE WHEN bucket IS NOT NULL THEN column_name END AS column_name,
-  CASE WHEN bucket IS NOT NULL THEN value ELSE {key_text.replace("k.", "j.")} END AS value,
-  CASE
-    WHEN bucket IS NOT NULL THEN reason
-    WHEN _t_batch IS NOT NULL AND _t_content IS DISTINCT FROM _content THEN
-      'key ' || {key_text.replace("k.", "j.")} || ' was already loaded by batch ' || _t_batch ||
-      ' with different values; undo that batch or correct this row'
-    WHEN _krank > 1 AND _first_content IS DISTINCT FROM _content THEN
-      'key ' || {key_text.replace("k.", "j.")} || ' repeats row ' || CAST(_first_row AS VARCHAR) ||
-      ' of this file with different values'
-  END AS reason
-FROM j
-"""
-    wh.execute(sql)
+    wh.execute(
+        f"UPDATE {q(name)} c SET _bucket = CASE WHEN r.same THEN 'duplicate' ELSE 'quarantined' END, "
+        f"_value = {key_text}, _reason = CASE WHEN r.same THEN NULL ELSE 'key ' || {key_text} || ' repeats row ' || "
+        "CAST(r.first_row AS VARCHAR) || ' of this file with different values' END "
+        "FROM _repeats r WHERE c.source_row = r.source_row"
+    )
+    # Against the warehouse: rows whose key is already stored.
+    on = " AND ".join(f"t.{q(k)} = c.{q(k)}" for k in spec.key)
+    wh.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _hits AS
+SELECT c.source_row, any_value(t.batch_id) AS t_batch,
+       bool_and({_struct(content, "t")} IS NOT DISTINCT FROM {_struct(content, "c")}) AS same
+FROM {q(name)} c JOIN {q(target.name)} t ON {on}
+WHERE c.{LOADED}
+GROUP BY c.source_row"""
+    )
+    wh.execute(
+        f"UPDATE {q(name)} c SET _bucket = CASE WHEN h.same THEN 'duplicate' ELSE 'quarantined' END, "
+        f"_value = {key_text}, _reason = CASE WHEN h.same THEN NULL ELSE 'key ' || {key_text} || "
+        "' was already loaded by batch ' || h.t_batch || ' with different values; undo that batch or correct this row' "
+        "END FROM _hits h WHERE c.source_row = h.source_row"
+    )
+    wh.execute("DROP TABLE IF EXISTS _repeats")
+    wh.execute("DROP TABLE IF EXISTS _hits")
     return name
 
 
 def counts(wh: Warehouse, classified: str) -> dict[str, int]:
-    rows = wh.rows(f"SELECT bucket, count(*) FROM {q(classified)} GROUP BY bucket")
+    rows = wh.rows(f"SELECT coalesce(_bucket, 'loaded'), count(*) FROM {q(classified)} GROUP BY 1")
     out = {"loaded": 0, "duplicate": 0, "quarantined": 0, "skipped": 0}
     for bucket, n in rows:
         out[str(bucket)] = int(n)
@@ -203,28 +214,36 @@ def insert_loaded(wh: Warehouse, classified: str, table: str, columns: Sequence[
     col_sql = ", ".join(q(c) for c in cols)
     wh.execute(
         f"INSERT INTO {q(table)} ({col_sql}, batch_id) SELECT {col_sql}, {lit(batch_id)} "
-        f"FROM {q(classified)} WHERE bucket = 'loaded'"
+        f"FROM {q(classified)} WHERE {LOADED}"
     )
-    return int(wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE bucket = 'loaded'"))
+    return int(wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE {LOADED}"))
 
 
-def raw_json_sql(headers: Sequence[str], extra: Sequence[str] = (), alias: str = "") -> str:
-    """The raw row as a JSON object keyed by the source headers (malformed lines keep their text)."""
-    a = f"{alias}." if alias else ""
-    pairs = [f"{lit(h)}, {a}c{i}" for i, h in enumerate(headers)]
-    pairs += [f"{lit(e)}, {a}{q(e)}" for e in extra]
-    obj = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
-    return f"CASE WHEN {a}raw_text IS NOT NULL THEN json_object('_line', {a}raw_text) ELSE {obj} END"
+def rebuilt_raw_sql(
+    fields: Sequence[tuple[str, str]], extra: Sequence[str] = (), alias: str = "s", extra_alias: str = "c"
+) -> str:
+    """A row that parsed, as JSON under its source headers (parsed values: they re-import unchanged)."""
+    pairs = [f"{lit(h)}, {alias}.{q(f)}" for h, f in fields]
+    pairs += [f"{lit(e)}, {extra_alias}.{q(e)}" for e in extra]
+    return f"CAST(json_object({', '.join(pairs)}) AS VARCHAR)" if pairs else "'{}'"
 
 
 def insert_quarantine(
-    wh: Warehouse, classified: str, batch_id: str, headers: Sequence[str], extra: Sequence[str] = ()
+    wh: Warehouse,
+    classified: str,
+    stage: str,
+    batch_id: str,
+    fields: Sequence[tuple[str, str]],
+    extra: Sequence[str] = (),
 ) -> int:
-    raw = raw_json_sql(headers, extra)
+    """Quarantined and skipped rows with their reason; rows that parsed get their raw row rebuilt from the stage."""
+    rebuilt = rebuilt_raw_sql(fields, extra)
     wh.execute(
         "INSERT INTO quarantine (batch_id, source_row, bucket, column_name, value, reason, raw) "
-        f"SELECT {lit(batch_id)}, source_row, bucket, column_name, value, coalesce(reason, 'unreadable row'), "
-        f"CAST({raw} AS VARCHAR) FROM {q(classified)} WHERE bucket IN ('quarantined', 'skipped')"
+        f"SELECT {lit(batch_id)}, c.source_row, c._bucket, c._column, c._value, coalesce(c._reason, 'unreadable row'), "
+        f"coalesce(c._raw, {rebuilt}) FROM {q(classified)} c LEFT JOIN {q(stage)} s "
+        "ON s.source_row = c.source_row AND c._raw IS NULL "
+        "WHERE c._bucket IN ('quarantined', 'skipped')"
     )
     return int(wh.scalar(f"SELECT count(*) FROM quarantine WHERE batch_id = {lit(batch_id)}"))
 

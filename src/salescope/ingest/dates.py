@@ -228,13 +228,23 @@ def _strptime_pass(values: pa.Array, order: DayOrder) -> pa.Array:
             break
         sub = values.take(todo)
         parsed = _in_range(pc.strptime(sub, format=fmt, unit="s", error_is_null=True))
-        ok = pc.is_valid(parsed)
+        ok = pc.and_(pc.is_valid(parsed), _round_trips(sub, parsed, fmt))
         if not pc.any(ok).as_py():
             continue
         idx = pc.filter(todo, ok)
         out = _scatter(out, idx, pc.filter(parsed, ok))
         todo = pc.filter(todo, pc.invert(ok))
     return out
+
+
+def _unpadded(values: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(pc.utf8_lower(values), r"\b0+(\d)", r"\1")
+
+
+def _round_trips(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """strptime rolls 2026-02-30 over to March 2; a date is only accepted if it prints back as written."""
+    printed = pc.strftime(pc.fill_null(parsed, pa.scalar(0, parsed.type)), format=fmt)
+    return pc.fill_null(pc.equal(_unpadded(printed), _unpadded(text)), False)
 
 
 def _scatter(base: pa.Array, idx: pa.Array, vals: pa.Array) -> pa.Array:
@@ -266,11 +276,20 @@ def parse_date_array(values: pa.Array | pa.ChunkedArray, order: DayOrder = "mdy"
         return ParsedColumn(pc.cast(values, pa.date32()), np.zeros(n, bool))
     if not pa.types.is_string(t):
         return _scalar_fallback(values, np.ones(n, bool), pa.nulls(n, pa.date32()), order)
-    values = blank_to_null(values)
-    try:
-        ts = _in_range(pc.cast(values, pa.timestamp("s")))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        ts = _strptime_pass(values, order)
+    ts = None
+    if values.null_count == 0:
+        # ISO dates (with or without a time) cast in one pass; any other shape makes Arrow refuse.
+        try:
+            ts = pc.cast(values, pa.timestamp("s"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            ts = None
+    values = blank_to_null(values) if ts is None else values
+    if ts is None:
+        try:
+            ts = pc.cast(values, pa.timestamp("s"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            ts = _strptime_pass(values, order)
+    ts = _in_range(ts)
     dates = pc.cast(ts, pa.date32())
     todo = pc.and_(pc.is_valid(values), pc.is_null(dates)).to_numpy(zero_copy_only=False)
     return _scalar_fallback(values, todo, dates, order)

@@ -126,8 +126,12 @@ def parse_decimal_array(values: pa.Array | pa.ChunkedArray, kind: NumberKind = "
     n = len(values)
     t = values.type
     if pa.types.is_integer(t):
-        return ParsedColumn(pc.cast(values, DECIMAL_TYPE), np.zeros(n, bool))
-    if pa.types.is_decimal(t):
+        try:
+            # Arrow checks precision by type, so widen first; values too large fail the second cast.
+            return ParsedColumn(pc.cast(pc.cast(values, pa.decimal128(23, SCALE)), DECIMAL_TYPE), np.zeros(n, bool))
+        except pa.ArrowInvalid:
+            values = pc.cast(values, pa.string())
+    elif pa.types.is_decimal(t):
         try:
             return ParsedColumn(pc.cast(values, DECIMAL_TYPE), np.zeros(n, bool))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -138,12 +142,19 @@ def parse_decimal_array(values: pa.Array | pa.ChunkedArray, kind: NumberKind = "
         return ParsedColumn(pa.nulls(n, DECIMAL_TYPE), np.zeros(n, bool))
     elif not pa.types.is_string(t):
         values = pc.cast(values, pa.string())
+    if pa.types.is_string(t) and values.null_count == 0:
+        # A clean column casts in one pass; anything odd in it (an empty cell, 1,234) makes Arrow refuse.
+        try:
+            return ParsedColumn(pc.cast(values, DECIMAL_TYPE), np.zeros(n, bool))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     values = blank_to_null(values)
     out = pa.nulls(n, DECIMAL_TYPE)
     todo = pc.is_valid(values)
-    for tier in (values, _stripped(values)):
+    for stripped in (False, True):
         if not pc.any(todo).as_py():
             break
+        tier = _stripped(values) if stripped else values
         plain = pc.and_(todo, pc.match_substring_regex(tier, _PLAIN))
         if pc.any(plain).as_py():
             out = pc.replace_with_mask(out, plain, pc.cast(pc.filter(tier, plain), DECIMAL_TYPE))
@@ -181,4 +192,37 @@ def _scalar_fallback(values: pa.Array, todo: np.ndarray, out: pa.Array, kind: Nu
         mask[idx[ok]] = True
         good = pa.array([p for p in parsed if p is not None], DECIMAL_TYPE)
         out = pc.replace_with_mask(out, pa.array(mask), good)
+    return ParsedColumn(out, bad)
+
+
+def parse_int_array(values: pa.Array | pa.ChunkedArray) -> ParsedColumn:
+    """Whole numbers (line numbers): digits take the fast path; ``3.0`` is accepted, ``3.5`` is not."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n = len(values)
+    if pa.types.is_integer(values.type):
+        return ParsedColumn(pc.cast(values, pa.int64()), np.zeros(n, bool))
+    if not pa.types.is_string(values.type):
+        values = pc.cast(values, pa.string())
+    values = blank_to_null(values)
+    digits = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,18}$"), False)
+    out = pc.if_else(digits, pc.cast(pc.if_else(digits, values, "0"), pa.int64()), pa.scalar(None, pa.int64()))
+    todo = np.asarray(pc.and_(pc.is_valid(values), pc.invert(digits)).to_numpy(zero_copy_only=False))
+    bad = np.zeros(n, bool)
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        fixed: list[int | None] = []
+        for v in values.take(pa.array(idx)).to_pylist():
+            try:
+                d = parse_decimal(v, "decimal")
+            except ValueError:
+                fixed.append(None)
+                continue
+            fixed.append(int(d) if d == d.to_integral_value() else None)
+        ok = np.array([f is not None for f in fixed], bool)
+        bad[idx[~ok]] = True
+        if ok.any():
+            mask = np.zeros(n, bool)
+            mask[idx[ok]] = True
+            out = pc.replace_with_mask(out, pa.array(mask), pa.array([f for f in fixed if f is not None], pa.int64()))
     return ParsedColumn(out, bad)

@@ -9,6 +9,7 @@ column, value and reason. Rows left without a bucket go on to the set-based chec
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ _TOTALS = (
     r"|(?:grand\s*)?(?:sub-?\s*)?totals?\s*[:：]?|sum\s*[:：]?)\s*$"
 )
 
-META_FIELDS = ("source_row", "bucket", "column_name", "value", "reason", "raw_text")
+META_FIELDS = ("source_row", "_bucket", "_column", "_value", "_reason", "_raw")
 IDENTITY_FIELDS = ("customer_code", "customer_name", "phone", "email", "address", "city", "province", "tax_id")
 
 _WON = re.compile(r"(?i)^(won|closed\s*won|win|赢单|成交|已成交|签约|已签约|赢)$")
@@ -118,24 +119,15 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
     cmap = p.cmap
     kind = KINDS[p.kind]
 
-    raw_cells = [table.column(i) for i in range(table.num_columns)]
-    nonblank = [pc.is_valid(blank_or_null(c)) for c in raw_cells]
-    blank = np.ones(n, bool)
-    for m in nonblank:
-        blank &= ~np.asarray(m.to_numpy(zero_copy_only=False))
+    raw_cells = [_as_string(table.column(i)) for i in range(table.num_columns)]
+    blanks = [_blank_mask(c) for c in raw_cells]
+    blank = np.logical_and.reduce(blanks) if blanks else np.ones(n, bool)
     rows.flag(blank, "skipped", None, None, "blank row")
-    first_cell = _first_nonblank(raw_cells)
-    totals = np.asarray(
-        pc.fill_null(pc.match_substring_regex(first_cell, _TOTALS), False).to_numpy(zero_copy_only=False)
-    )
-    totals &= ~blank
-    if totals.any():
-        first_list = first_cell.to_pylist()
-        for i in np.flatnonzero(totals):
-            rows.bucket[i] = "skipped"
-            rows.value[i] = first_list[i]
-            rows.reason[i] = f"totals row ({first_list[i]})"
-        p.counts["totals"] += int(totals.sum())
+    for i, cell in _totals(raw_cells, blanks):
+        rows.bucket[i] = "skipped"
+        rows.value[i] = cell
+        rows.reason[i] = f"totals row ({cell})"
+        p.counts["totals"] += 1
 
     out: dict[str, pa.Array] = {}
     for f in kind.fields:
@@ -153,12 +145,9 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
             out[f.name] = parsed.values
             _flag_bad(rows, parsed.bad, header, col, numbers.EXPECTED[f.type])
         elif f.type == "int":
-            parsed = numbers.parse_decimal_array(col, "decimal")
-            vals = parsed.values
-            whole = pc.equal(pc.cast(pc.cast(vals, pa.int64(), safe=False), numbers.DECIMAL_TYPE), vals)
-            bad = parsed.bad | np.asarray(pc.invert(pc.fill_null(whole, True)).to_numpy(zero_copy_only=False))
-            out[f.name] = pc.if_else(pc.fill_null(whole, False), pc.cast(vals, pa.int64(), safe=False), None)
-            _flag_bad(rows, bad, header, col, "a whole number such as 1, 2, 3")
+            parsed = numbers.parse_int_array(col)
+            out[f.name] = parsed.values
+            _flag_bad(rows, parsed.bad, header, col, "a whole number such as 1, 2, 3")
         elif f.name == "phone":
             phones, _bad = phone_array(col)
             out[f.name] = phones
@@ -184,15 +173,12 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
 
     cols: dict[str, pa.Array] = {
         "source_row": chunk.source_row,
-        "bucket": pa.array(rows.bucket, pa.string()),
-        "column_name": pa.array(rows.column, pa.string()),
-        "value": pa.array(rows.value, pa.string()),
-        "reason": pa.array(rows.reason, pa.string()),
-        "raw_text": pa.nulls(n, pa.string()),
+        "_bucket": pa.array(rows.bucket, pa.string()),
+        "_column": pa.array(rows.column, pa.string()),
+        "_value": pa.array(rows.value, pa.string()),
+        "_reason": pa.array(rows.reason, pa.string()),
+        "_raw": _raw_json(raw_cells, cmap.headers, rows),
     }
-    for j, c in enumerate(raw_cells):
-        cell = c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
-        cols[f"c{j}"] = cell if pa.types.is_string(cell.type) else pc.cast(cell, pa.string())
     cols.update(shaped)
     staged = pa.table(cols)
     if chunk.broken:
@@ -200,38 +186,63 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
     return staged
 
 
-def blank_or_null(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+def _as_string(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if not pa.types.is_string(values.type):
-        return values
-    trimmed = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
 
 
-def _first_nonblank(cells: list[pa.ChunkedArray]) -> pa.Array:
-    strings = []
-    for c in cells:
-        c = c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
-        if pa.types.is_string(c.type):
-            strings.append(blank_or_null(c))
-        else:
-            strings.append(pc.cast(c, pa.string()))
-    if not strings:
-        return pa.array([], pa.string())
-    return pc.coalesce(*strings) if len(strings) > 1 else strings[0]
+def _blank_mask(values: pa.Array) -> np.ndarray:
+    """Empty, whitespace-only or null cells (no string is copied: these kernels only read)."""
+    blank = pc.or_kleene(pc.equal(values, ""), pc.utf8_is_space(values))
+    return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False))
+
+
+def _totals(cells: list[pa.Array], blanks: list[np.ndarray]) -> list[tuple[int, str]]:
+    """Rows whose first non-blank cell is a totals marker (合计, 小计, Total ...), with that cell."""
+    found: list[tuple[int, str]] = []
+    if not cells:
+        return found
+    todo = np.arange(len(cells[0]))
+    for cell, blank in zip(cells, blanks, strict=True):
+        if len(todo) == 0:
+            break
+        here = todo[~blank[todo]]
+        if len(here):
+            values = cell.take(pa.array(here))
+            hit = np.asarray(
+                pc.fill_null(pc.match_substring_regex(values, _TOTALS), False).to_numpy(zero_copy_only=False)
+            )
+            if hit.any():
+                texts = values.filter(pa.array(hit)).to_pylist()
+                found += [(int(i), str(t).strip()) for i, t in zip(here[hit], texts, strict=True)]
+        todo = todo[blank[todo]]
+    return found
+
+
+def _raw_json(cells: list[pa.Array], headers: list[str], rows: _Rows) -> pa.Array:
+    """The source row as JSON, kept only for rows that will not load (the quarantine shows them as they came)."""
+    flagged = [i for i, b in enumerate(rows.bucket) if b is not None]
+    out: list[str | None] = [None] * len(rows.bucket)
+    if flagged:
+        idx = pa.array(flagged)
+        columns = [c.take(idx).to_pylist() for c in cells]
+        for k, i in enumerate(flagged):
+            out[i] = json.dumps({h: col[k] for h, col in zip(headers, columns, strict=True)}, ensure_ascii=False)
+    return pa.array(out, pa.string())
 
 
 def _flag_bad(rows: _Rows, bad: np.ndarray, header: str, col: pa.ChunkedArray | pa.Array, expected: str) -> None:
     if not bad.any():
         return
-    values = col.to_pylist()
-    for i in np.flatnonzero(bad):
+    idx = np.flatnonzero(bad)
+    values = col.take(pa.array(idx)).to_pylist()
+    for i, v in zip(idx, values, strict=True):
         if rows.bucket[i] is None:
             rows.bucket[i] = "quarantined"
             rows.column[i] = header
-            rows.value[i] = None if values[i] is None else str(values[i])
-            rows.reason[i] = f"column {header!r} has {values[i]!r}: expected {expected}"
+            rows.value[i] = None if v is None else str(v)
+            rows.reason[i] = f"column {header!r} has {v!r}: expected {expected}"
 
 
 def _require(rows: _Rows, present: pa.Array, label: str, header: str | None) -> None:
@@ -429,12 +440,12 @@ def _broken_rows(schema: pa.Schema, broken: list[tuple[int, str, str]]) -> pa.Ta
     for f in schema:
         if f.name == "source_row":
             cols[f.name] = pa.array([b[0] for b in broken], pa.int64())
-        elif f.name == "bucket":
+        elif f.name == "_bucket":
             cols[f.name] = pa.array(["skipped" if b[2] == "blank row" else "quarantined" for b in broken], pa.string())
-        elif f.name == "reason":
+        elif f.name == "_reason":
             cols[f.name] = pa.array([b[2] for b in broken], pa.string())
-        elif f.name == "raw_text":
-            cols[f.name] = pa.array([b[1] for b in broken], pa.string())
+        elif f.name == "_raw":
+            cols[f.name] = pa.array([json.dumps({"_line": b[1]}, ensure_ascii=False) for b in broken], pa.string())
         else:
             cols[f.name] = pa.nulls(n, f.type)
     return pa.table(cols, schema=schema)

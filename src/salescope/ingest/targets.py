@@ -129,12 +129,13 @@ def fact_load(
     extra: tuple[str, ...] = ()
     if line_of and not cmap.has("line_no"):
         extra = ("line_no",)
+    raw_fields = tuple((cmap.header_of(f), f) for f in cmap.fields if f in staged)
     return FactLoad(
         table=table.name,
         key=key,
         exprs=exprs,
         joins=joins,
         line_of=line_of,
-        headers=tuple(cmap.headers),
+        raw_fields=raw_fields,
         raw_extra=extra,
     )

@@ -35,9 +35,23 @@ def header_key(header: str) -> str:
 
 
 def clean_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Vectorised :func:`clean` for a string column; empty results become null."""
+    """Vectorised :func:`clean` for a string column; empty results become null.
+
+    Names, regions and products repeat down a column, so a long column is cleaned once
+    per distinct value and expanded back.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
         values = pc.cast(values, pa.string())
+    if len(values) > 4096:
+        encoded = pc.dictionary_encode(values)
+        if len(encoded.dictionary) * 4 < len(values):
+            return pc.take(_clean_values(encoded.dictionary), encoded.indices)
+    return _clean_values(values)
+
+
+def _clean_values(values: pa.Array) -> pa.Array:
     ascii_only = pc.all(pc.string_is_ascii(values)).as_py()
     if not ascii_only:
         values = pc.utf8_normalize(values, form="NFKC")

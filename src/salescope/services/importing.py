@@ -297,7 +297,7 @@ def _records(wh: Warehouse, stage: str, record: dict[str, str], staged: set[str]
     cols = ", ".join(f"{q(f)} AS {q(r)}" for f, r in used)
     any_present = " OR ".join(f"{q(f)} IS NOT NULL" for f, _ in used)
     df = wh.df(
-        f"SELECT {cols}, min(source_row) AS _first FROM {q(stage)} WHERE bucket IS NULL AND ({any_present}) "
+        f"SELECT {cols}, min(source_row) AS _first FROM {q(stage)} WHERE _bucket IS NULL AND ({any_present}) "
         f"GROUP BY ALL ORDER BY _first"
     )
     return df.drop(columns=["_first"]).astype("object").where(df.drop(columns=["_first"]).notna(), None)
@@ -412,16 +412,16 @@ def _load_fact(
     if "product_id" in spec.exprs:
         notes += _insert_products(wh, classified, batch_id)
     loading.insert_loaded(wh, classified, table, list(spec.exprs), batch_id)
-    loading.insert_quarantine(wh, classified, batch_id, spec.headers, spec.raw_extra)
+    loading.insert_quarantine(wh, classified, stage, batch_id, spec.raw_fields, spec.raw_extra)
     if tally["loaded"] and table == "sales":
         anonymous = int(
-            wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE bucket='loaded' AND customer_id IS NULL")
+            wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE _bucket IS NULL AND customer_id IS NULL")
         )
         if anonymous:
             notes.append(f"{anonymous} lines have no customer identity and load as anonymous sales")
         unknown = int(
             wh.scalar(
-                f"SELECT count(*) FROM {q(classified)} WHERE bucket='loaded' AND product_id = "
+                f"SELECT count(*) FROM {q(classified)} WHERE _bucket IS NULL AND product_id = "
                 f"{lit(targets.UNKNOWN_PRODUCT)}"
             )
         )
@@ -445,7 +445,7 @@ def _insert_customers(
     used = set(
         r[0]
         for r in wh.rows(
-            f"SELECT DISTINCT customer_id FROM {q(classified)} WHERE bucket = 'loaded' AND customer_id IS NOT NULL"
+            f"SELECT DISTINCT customer_id FROM {q(classified)} WHERE _bucket IS NULL AND customer_id IS NOT NULL"
         )
     )
     existing = set(r[0] for r in wh.rows("SELECT customer_id FROM customers"))
@@ -470,7 +470,7 @@ def _insert_customers(
                     facts.append(f"mode({q(col)}) AS {q(col)}")
             wh.execute(
                 f"CREATE OR REPLACE TEMP TABLE _cfacts AS SELECT {', '.join(facts)} FROM {q(classified)} "
-                "WHERE bucket = 'loaded' AND customer_id IS NOT NULL GROUP BY customer_id"
+                "WHERE _bucket IS NULL AND customer_id IS NOT NULL GROUP BY customer_id"
             )
             fcols = {r[0] for r in wh.rows("SELECT column_name FROM (DESCRIBE _cfacts)")}
 
@@ -502,7 +502,7 @@ def _insert_customers(
 def _insert_suppliers(wh: Warehouse, classified: str, entities: pd.DataFrame, batch_id: str) -> list[str]:
     if entities.empty:
         return []
-    used = {r[0] for r in wh.rows(f"SELECT DISTINCT supplier_id FROM {q(classified)} WHERE bucket = 'loaded'")}
+    used = {r[0] for r in wh.rows(f"SELECT DISTINCT supplier_id FROM {q(classified)} WHERE _bucket IS NULL")}
     ent = entities[entities["id"].isin(used)]
     if ent.empty:
         return []
@@ -532,7 +532,7 @@ def _insert_products(wh: Warehouse, classified: str, batch_id: str) -> list[str]
         f"SELECT product_id, CASE WHEN product_id = {unknown} THEN {lit(targets.UNKNOWN_PRODUCT_NAME)} "
         f"ELSE arg_min({name}, source_row) END, arg_min({cat}, source_row), arg_min({sub}, source_row), "
         f"CAST({price} AS DECIMAL(18,4)), {lit(batch_id)} FROM {q(classified)} c "
-        "WHERE bucket = 'loaded' AND product_id IS NOT NULL "
+        "WHERE _bucket IS NULL AND product_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM products p WHERE p.product_id = c.product_id) GROUP BY product_id"
     )
     n = int(wh.scalar(f"SELECT count(*) FROM products WHERE batch_id = {lit(batch_id)}"))
@@ -607,44 +607,45 @@ def _load_master(
     for f, c in columns.items():
         selects.append(f"{kind_sql if c == 'kind' and kind_sql else 's.' + q(f)} AS {q(c)}")
     cols = list(columns.values())
-    raw = loading.raw_json_sql(cmap.headers, alias="s")
+    rebuilt = loading.rebuilt_raw_sql([(cmap.header_of(f), f) for f in cmap.fields if f in staged])
+    raw = f"coalesce(s._raw, {rebuilt})"
     content = "struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in cols) + ")" if cols else "NULL"
     name = f"{stage}_m"
     wh.execute(
         f"""CREATE TEMP TABLE {q(name)} AS
 WITH r AS (
-  SELECT s.source_row, s.bucket, s.column_name, s.value, s.reason, CAST({raw} AS VARCHAR) AS raw, {", ".join(selects)}
+  SELECT s.source_row, s._bucket, s._column, s._value, s._reason, {raw} AS _raw, {", ".join(selects)}
   FROM {q(stage)} s {join}
 ), k AS (
   SELECT r.*, {content} AS _content,
     row_number() OVER w AS _rank, first_value({content}) OVER w AS _first, first_value(source_row) OVER w AS _first_row
-  FROM r WINDOW w AS (PARTITION BY bucket IS NULL, {q(key)} ORDER BY source_row)
+  FROM r WINDOW w AS (PARTITION BY _bucket IS NULL, {q(key)} ORDER BY source_row)
 )
-SELECT * EXCLUDE (bucket, reason, _content, _first),
-  CASE WHEN bucket IS NOT NULL THEN bucket
+SELECT * EXCLUDE (_bucket, _reason, _content, _first, _rank, _first_row),
+  CASE WHEN _bucket IS NOT NULL THEN _bucket
        WHEN {q(key)} IS NULL THEN 'quarantined'
        WHEN _rank > 1 AND _first IS NOT DISTINCT FROM _content THEN 'duplicate'
        WHEN _rank > 1 THEN 'quarantined'
-       ELSE 'candidate' END AS bucket,
-  CASE WHEN bucket IS NOT NULL THEN reason
+       ELSE 'candidate' END AS _bucket,
+  CASE WHEN _bucket IS NOT NULL THEN _reason
        WHEN {q(key)} IS NULL THEN 'no identity could be given to this row'
        WHEN _rank > 1 AND _first IS DISTINCT FROM _content THEN
          'this row is the same {kind[:-1]} (' || {q(key)} || ') as row ' || CAST(_first_row AS VARCHAR) ||
          ' with different values; merge the two rows'
-  END AS reason
+  END AS _reason
 FROM k"""
     )
     temps.append(name)
     # Candidates whose provided fields all equal the stored entity change nothing: duplicates.
     same = " AND ".join(f"(m.{q(c)} IS NULL OR m.{q(c)} IS NOT DISTINCT FROM t.{q(c)})" for c in cols) or "TRUE"
     wh.execute(
-        f"UPDATE {q(name)} m SET bucket = 'duplicate' FROM {q(table)} t "
-        f"WHERE m.bucket = 'candidate' AND t.{q(key)} = m.{q(key)} AND {same}"
+        f"UPDATE {q(name)} m SET _bucket = 'duplicate' FROM {q(table)} t "
+        f"WHERE m._bucket = 'candidate' AND t.{q(key)} = m.{q(key)} AND {same}"
     )
     data = f"{name}_d"
     wh.execute(
         f"CREATE TEMP TABLE {q(data)} AS SELECT {', '.join(q(c) for c in [key, *cols])} FROM {q(name)} "
-        "WHERE bucket = 'candidate'"
+        "WHERE _bucket = 'candidate'"
     )
     temps.append(data)
     if kind == "customers" and not new_entities.empty:
@@ -658,7 +659,7 @@ FROM k"""
             f"UPDATE {q(data)} d SET kind = coalesce(d.kind, e.kind) FROM {q(ent_t)} e WHERE e.{q(key)} = d.{q(key)}"
         )
     inserted, updated, _same = loading.upsert_master(wh, data, table, key, cols, batch_id)
-    wh.execute(f"UPDATE {q(name)} SET bucket = 'loaded' WHERE bucket = 'candidate'")
+    wh.execute(f"UPDATE {q(name)} SET _bucket = NULL WHERE _bucket = 'candidate'")
     if updated:
         notes.append(f"{updated} existing {kind} updated (undo restores them)")
     if inserted:
@@ -673,8 +674,8 @@ FROM k"""
             wh.insert_arrow("customer_sources", pa.Table.from_pandas(keep, preserve_index=False))
     wh.execute(
         "INSERT INTO quarantine (batch_id, source_row, bucket, column_name, value, reason, raw) "
-        f"SELECT {lit(batch_id)}, source_row, bucket, column_name, value, coalesce(reason, 'unreadable row'), raw "
-        f"FROM {q(name)} WHERE bucket IN ('quarantined', 'skipped')"
+        f"SELECT {lit(batch_id)}, source_row, _bucket, _column, _value, coalesce(_reason, 'unreadable row'), _raw "
+        f"FROM {q(name)} WHERE _bucket IN ('quarantined', 'skipped')"
     )
     tally = loading.counts(wh, name)
     loading.drop_temp(wh, *temps)
@@ -847,7 +848,7 @@ def preview(
         fields = [
             f
             for f in staged.column_names
-            if f in {x.name for x in KINDS[cmap.kind].fields} or f in ("bucket", "reason", "source_row")
+            if f in {x.name for x in KINDS[cmap.kind].fields} or f in ("_bucket", "_reason", "source_row")
         ]
         for rec in staged.select(fields).slice(0, rows).to_pylist():
             parsed_rows.append(
