@@ -291,20 +291,52 @@ INDUSTRIES = [
     "服饰",
 ]
 LEGAL = ("有限公司", "有限责任公司", "股份有限公司")
-LATIN_BRANDS = [
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Wonka",
-    "Hooli",
-    "Vandelay",
-    "Soylent",
-    "Cyberdyne",
-    "Tyrell",
-]
+LATIN_BRANDS: tuple[str, ...] = tuple(
+    [
+        "Acme",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Stark",
+        "Wayne",
+        "Wonka",
+        "Hooli",
+        "Vandelay",
+        "Soylent",
+        "Cyberdyne",
+        "Tyrell",
+        "Oscorp",
+        "Gringotts",
+        "Monarch",
+        "Nakatomi",
+        "Massive",
+        "Aperture",
+        "Sterling",
+        "Weyland",
+        "Zorg",
+        "Virtucon",
+        "Dunder",
+        "Krusty",
+        "Prestige",
+        "Wernham",
+    ]
+)
+LATIN_REGIONS: tuple[str, ...] = tuple(
+    [
+        "Pacific",
+        "Atlantic",
+        "Northern",
+        "Southern",
+        "Eastern",
+        "Western",
+        "Central",
+        "United",
+        "Global",
+        "Asia",
+        "China",
+        "Orient",
+    ]
+)
 LATIN_INDUSTRIES = ["Trading", "Electronics", "Logistics", "Foods", "Machinery", "Chemicals", "Software", "Medical"]
 LATIN_LEGAL = ("Co., Ltd.", "Ltd", "Inc.", "GmbH", "Limited", "Corp.")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -491,7 +523,7 @@ def _company_entity(rng: random.Random, chinese: bool) -> dict[str, str]:
         core = rng.choice(BRANDS) + rng.choice(INDUSTRIES)
         name = f"{city}{core}{rng.choice(LEGAL)}"
     else:
-        core = f"{rng.choice(LATIN_BRANDS)} {rng.choice(LATIN_INDUSTRIES)}"
+        core = f"{rng.choice(LATIN_BRANDS)} {rng.choice(LATIN_REGIONS)} {rng.choice(LATIN_INDUSTRIES)}"
         name = f"{core} {rng.choice(LATIN_LEGAL)}"
     return {
         "name": name,
@@ -508,13 +540,14 @@ def _company_entity(rng: random.Random, chinese: bool) -> dict[str, str]:
 
 
 def _company_twin(rng: random.Random, base: dict[str, str]) -> dict[str, str]:
-    """A different company one character away (北京华茂科技 vs 北京华贸科技): own tax id and phone."""
+    """A different company one character away (北京华茂科技 vs 北京华贸科技): own tax id, phone and address."""
     twin = dict(base)
     if base["chinese"]:
         twin["core"] = _chinese_typo(rng, base["core"], 0)
     else:
         twin["core"] = _latin_typo(rng, base["core"])
     twin["name"] = base["name"].replace(base["core"], twin["core"])
+    twin["address"] = f"{base['province']}{base['city']}{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
     twin["tax_id"] = uscc(rng, base["tax_id"][2:8])
     twin["phone"] = base["phone"][:-4] + f"{rng.randrange(10**4):04d}"
     return twin
@@ -603,9 +636,15 @@ def companies(
     rates = rates or ErrorRates()
     rows: list[dict[str, object]] = []
     cluster = 0
+    seen: set[tuple[str, str]] = set()
     for _ in range(entities):
+        # Registration keeps a company name unique within its city: redraw a collision.
         base = _company_entity(rng, rng.random() < chinese_share)
+        while (base["city"], base["core"]) in seen:
+            base = _company_entity(rng, rng.random() < chinese_share)
+        seen.add((base["city"], base["core"]))
         group = [base] + ([_company_twin(rng, base)] if rng.random() < twin_share else [])
+        seen.update((e["city"], e["core"]) for e in group)
         for e in group:
             for _ in range(_copies(rng)):
                 rows.append({**_company_record(rng, e, rates), "cluster": cluster, "strong": e["tax_id"]})

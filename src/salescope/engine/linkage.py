@@ -8,6 +8,7 @@ in-memory DuckDB connection, so Splink's intermediate tables never land in the w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -40,6 +41,9 @@ class TrainingPlan(Protocol):
 
     @property
     def seed(self) -> int: ...
+
+    @property
+    def adjust(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None: ...
 
 
 class LinkageSpec(Protocol):
@@ -78,14 +82,20 @@ def _db_api(backend: Backend, spark: Any) -> tuple[Any, Any]:
     return SparkAPI(spark_session=spark), None  # type: ignore[no-untyped-call]
 
 
-def _train(linker: Any, spec: LinkageSpec) -> None:
+def _train(linker: Any, sdf: Any, spec: LinkageSpec) -> Any:
+    """Run the plan; returns the linker to predict with (a new one when the plan adjusts the model)."""
+    from splink import Linker
+
     plan = spec.plan
     if plan.prior_rules:
         linker.training.estimate_probability_two_random_records_match(list(plan.prior_rules), recall=plan.prior_recall)
     if plan.train_u:
         linker.training.estimate_u_using_random_sampling(max_pairs=plan.u_max_pairs, seed=plan.seed)
+    if plan.adjust is not None:
+        linker = Linker(sdf, plan.adjust(linker.misc.save_model_to_json()), log_level=logging.ERROR)
     for rule in plan.em_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    return linker
 
 
 def predict(
@@ -105,7 +115,7 @@ def predict(
         sdf = api.register(table, table_name=f"er_{spec.kind}")
         linker = Linker(sdf, spec.settings, log_level=logging.ERROR)
         try:
-            _train(linker, spec)
+            linker = _train(linker, sdf, spec)
         except (ValueError, ZeroDivisionError, duckdb.Error) as exc:
             raise ModelFitError(f"The {spec.kind} matching model could not be trained: {exc}") from exc
         scored = linker.inference.predict(threshold_match_probability=min_probability)

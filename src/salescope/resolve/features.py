@@ -73,7 +73,7 @@ def distinct_rows(df: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFr
 
 
 def iso_date(raw: object) -> str | None:
-    """YYYY-MM-DD for 1990-05-07, 1990/5/7, 19900507 or a date object; None when it is not a date."""
+    """YYYY-MM-DD text for 1990-05-07, 1990/5/7, 19900507 or a date object; None when it has no date shape."""
     if raw is None or (isinstance(raw, float) and raw != raw):
         return None
     if isinstance(raw, date):
@@ -81,11 +81,8 @@ def iso_date(raw: object) -> str | None:
     m = _DATE_PARTS.match(nz.code_key(raw).replace("年", "-").replace("月", "-"))
     if not m:
         return None
-    try:
-        parsed = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-    return parsed.isoformat() if 1900 <= parsed.year <= date.today().year else None
+    # Not validated on purpose: 1950-60-14 is a transposed 1950-06-14, and still evidence.
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
 
 
 def _region(raw: object) -> str | None:

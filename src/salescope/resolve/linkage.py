@@ -13,7 +13,9 @@ blocking rules, and the priors are only the starting point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
@@ -24,9 +26,9 @@ from splink import SettingsCreator, block_on
 Kind = Literal["person", "company"]
 
 # Below these sizes the data cannot support the estimate, and the priors are better.
-MIN_ROWS_TO_TRAIN_U = 10**9
-MIN_ROWS_TO_TRAIN_M = 1500
-U_MAX_PAIRS = 2e6
+MIN_ROWS_TO_TRAIN_U = 2000
+MIN_ROWS_TO_TRAIN_M = 10**9
+U_MAX_PAIRS = 5e5
 DEFAULT_THRESHOLD = 0.9
 
 
@@ -40,6 +42,7 @@ class TrainingPlan:
     u_max_pairs: float = U_MAX_PAIRS
     em_rules: tuple[Any, ...] = ()
     seed: int = 42
+    adjust: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,22 @@ def person_name_comparison() -> Any:
 
 
 def company_name_comparison() -> Any:
-    """Exact key, same name apart from the region, same pinyin (华贸 / 华茂), one edit, then similar."""
+    """Exact key, same name apart from the region, same pinyin (华贸 / 华茂), one edit, then similar.
+
+    No term-frequency adjustment: a registered company name is unique in its region, so a name
+    that recurs in the data recurs because the company does, unlike 张伟.
+    """
     return cl.CustomComparison(
         output_column_name="name_key",
         comparison_description="company name",
         comparison_levels=[
             cll.NullLevel("name_translit"),
-            _level(cll.ExactMatchLevel("name_key", term_frequency_adjustments=True), 0.6, 0.0005),
-            _level(cll.ExactMatchLevel("name_core"), 0.2, 0.001),
-            _level(cll.ExactMatchLevel("name_translit"), 0.06, 0.001),
-            _level(cll.And(cll.DamerauLevenshteinLevel("name_translit", 1), _long("name_translit", 6)), 0.06, 0.001),
+            _level(cll.ExactMatchLevel("name_key"), 0.6, 1e-5),
+            _level(cll.ExactMatchLevel("name_core"), 0.2, 1e-4),
+            _level(cll.ExactMatchLevel("name_translit"), 0.06, 2e-4),
+            _level(cll.And(cll.DamerauLevenshteinLevel("name_translit", 1), _long("name_translit", 6)), 0.06, 5e-4),
             _level(cll.JaroWinklerLevel("name_translit", 0.9), 0.04, 0.01),
-            _else(0.04, 0.9865),
+            _else(0.04, 0.98929),
         ],
     )
 
@@ -191,20 +198,54 @@ def _blocking(features: pd.DataFrame, kind: Kind) -> list[Any]:
 
 def _training(features: pd.DataFrame, kind: Kind, compared: list[str]) -> TrainingPlan:
     n = len(features)
-    if n < MIN_ROWS_TO_TRAIN_U:
-        return TrainingPlan()
+    train_u = n >= MIN_ROWS_TO_TRAIN_U
     em: list[Any] = []
     if n >= MIN_ROWS_TO_TRAIN_M:
-        for col in ("phone", "birth_date", "email", "name_translit"):
-            if _present(features, col) and len(em) < 2:
+        for col in ("phone", "name_translit"):
+            if col in compared:
                 em.append(block_on(col))
+    if not train_u and not em:
+        return TrainingPlan()
     prior: list[Any] = []
     strong = "id_number" if kind == "person" else "tax_id"
     if strong in compared:
         prior.append(block_on(strong))
     if "phone" in compared:
         prior.append(block_on("name_translit", "phone"))
-    return TrainingPlan(prior_rules=tuple(prior), train_u=True, em_rules=tuple(em))
+    return TrainingPlan(prior_rules=tuple(prior), train_u=train_u, em_rules=tuple(em))
+
+
+def prior_u(settings: SettingsCreator) -> list[list[float | None]]:
+    """The configured u of every level, by comparison and level position (as in the trained model)."""
+    spec = settings.create_settings_dict("duckdb")
+    return [[lv.get("u_probability") for lv in c["comparison_levels"]] for c in spec["comparisons"]]
+
+
+def decontaminate_u(model: dict[str, Any], priors: list[list[float | None]]) -> dict[str, Any]:
+    """Undo the share of true matches in u estimated from random pairs.
+
+    Among random pairs a fraction λ are matches, so the observed rate of a level is
+    λ·m + (1−λ)·u. Where matches make up more than a tenth of what was observed (exact phone,
+    exact ID number: levels non-matches almost never reach) the observation says little about u,
+    and the prior is kept; elsewhere (city, postcode, common names) the corrected estimate replaces it.
+    """
+    lam = float(model.get("probability_two_random_records_match") or 0.0)
+    for comparison, prior_levels in zip(model.get("comparisons", []), priors, strict=False):
+        levels = comparison["comparison_levels"]
+        scored = [i for i, lv in enumerate(levels) if not lv.get("is_null_level")]
+        for i in scored[:-1]:
+            lv = levels[i]
+            observed, m, prior = lv.get("u_probability"), lv.get("m_probability"), prior_levels[i]
+            if observed is None or m is None:
+                continue
+            if lam * m > 0.1 * observed and prior is not None:
+                lv["u_probability"] = prior
+            else:
+                lv["u_probability"] = max((observed - lam * m) / (1 - lam), 1e-9)
+        if scored:
+            rest = sum(float(levels[i].get("u_probability") or 0.0) for i in scored[:-1])
+            levels[scored[-1]]["u_probability"] = max(1.0 - rest, 1e-6)
+    return model
 
 
 def linkage_spec(features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAULT_THRESHOLD) -> LinkageSpec:
@@ -222,4 +263,7 @@ def linkage_spec(features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAU
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
     )
-    return LinkageSpec(kind, settings, _training(features, kind, compared), threshold, tuple(compared))
+    plan = _training(features, kind, compared)
+    if plan.train_u:
+        plan = replace(plan, adjust=partial(decontaminate_u, priors=prior_u(settings)))
+    return LinkageSpec(kind, settings, plan, threshold, tuple(compared))
