@@ -20,6 +20,7 @@ from salescope.schema.tables import (
     CUSTOMER_FACTS,
     CUSTOMER_LIFECYCLE,
     FORECASTS,
+    IDENTITY_TABLES,
     KPIS,
     LIFECYCLE_HISTORY,
     NEXT_BEST,
@@ -74,6 +75,11 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
         5,
         "product results: association rules, ABC-XYZ of products and customers, next best product",
         tuple(create_table_sql(t) for t in (RULES, PRODUCT_ABC, CUSTOMER_ABC, NEXT_BEST)),
+    ),
+    Migration(
+        6,
+        "identity: supplier sources, merge log and merge moves",
+        tuple(create_table_sql(t) for t in IDENTITY_TABLES),
     ),
 )
 

@@ -639,6 +639,55 @@ NEXT_BEST = Table(
     doc="Materialised by analyze: next best products per customer (下一个最佳产品).",
 )
 
+SUPPLIER_SOURCES = Table(
+    "supplier_sources",
+    (
+        _c("source_key", "text", False, "normalised source code or spelling"),
+        _c("source_code", "text"),
+        _c("source_name", "text"),
+        _c("supplier_id", "text", False),
+        _c("evidence", "text"),
+        _c("score", "float"),
+        _c("batch_id", "text"),
+    ),
+    key=("source_key",),
+    doc="Every source spelling/code of a supplier -> supplier_id, with match evidence.",
+)
+
+MERGE_LOG = Table(
+    "merge_log",
+    (
+        _c("log_id", "text", False),
+        _c("kind", "text", False, "customer | supplier"),
+        _c("keep_id", "text", False),
+        _c("merged_id", "text", False),
+        _c("score", "float", doc="match probability when proposed by the model; NULL for a manual merge"),
+        _c("evidence", "text"),
+        _c("merged_row", "text", doc="JSON of the merged identity's row, restored by split"),
+        _c("merged_at", "timestamp", False),
+        _c("merged_by", "text"),
+        _c("status", "text", False, "merged | undone"),
+        _c("undone_at", "timestamp"),
+        _c("undone_by", "text"),
+    ),
+    key=("log_id",),
+    doc="Identity merges, reviewable and reversible.",
+)
+
+MERGE_MOVES = Table(
+    "merge_moves",
+    (
+        _c("log_id", "text", False),
+        _c("table_name", "text", False),
+        _c("key_1", "text", False),
+        _c("key_2", "text", doc="second key column (line_no for sales), as text"),
+    ),
+    key=("log_id", "table_name", "key_1", "key_2"),
+    doc="Rows a merge re-pointed from the merged identity to the kept one, so split can move exactly them back.",
+)
+
+IDENTITY_TABLES: tuple[Table, ...] = (SUPPLIER_SOURCES, MERGE_LOG, MERGE_MOVES)
+
 DATA_TABLES: tuple[Table, ...] = (
     SALES,
     CUSTOMERS,
@@ -670,7 +719,7 @@ RESULT_TABLES: tuple[Table, ...] = (
     NEXT_BEST,
 )
 AGGREGATE_TABLES: tuple[Table, ...] = (ORDER_FACTS, CUSTOMER_FACTS, AGGREGATE_STATE)
-ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES
+ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES + IDENTITY_TABLES
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
