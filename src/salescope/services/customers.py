@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import ibis
 
 from salescope.errors import InputError, NotFoundError
-from salescope.services.access import Principal, customer_owners, reading, restrict
+from salescope.services.access import Principal, RowScope, canonical, compiled, customer_owners, reading, restrict
 
 if TYPE_CHECKING:
-    from salescope.engine.warehouse import Warehouse
     from salescope.services.workspace import Workspace
 
 MAX_LIMIT = 500
@@ -80,11 +80,10 @@ class CustomerDetail:
     revenue: Decimal
 
 
-def _directory(wh: Warehouse, principal: Principal) -> ibis.Table:
-    backend = wh.backend
-    owners = restrict(customer_owners(backend), principal, backend)
-    cu = wh.table("customers")
-    sc = wh.table("customer_scores")
+def _directory(scope: RowScope) -> ibis.Table:
+    owners = restrict(customer_owners(), scope)
+    cu = canonical("customers")
+    sc = canonical("customer_scores")
     joined = owners.left_join(cu, owners.customer_id == cu.customer_id).left_join(
         sc, owners.customer_id == sc.customer_id
     )
@@ -102,6 +101,18 @@ def _directory(wh: Warehouse, principal: Principal) -> ibis.Table:
     )
 
 
+@lru_cache(maxsize=512)
+def _list_sql(scope: RowScope, segment: str | None, needle: str, limit: int, offset: int) -> tuple[str, str]:
+    """(count, page) SQL, compiled once per scope and filter: typing in the search box repeats them often."""
+    t = _directory(scope)
+    if segment:
+        t = t.filter(t.segment == segment)
+    if needle:
+        t = t.filter(t.customer_id.lower().contains(needle) | t.name.fill_null("").lower().contains(needle))
+    page = t.order_by([ibis.desc(t.monetary), t.customer_id]).limit(limit, offset=offset)
+    return compiled(t.aggregate(n=t.count())), compiled(page)
+
+
 def list_customers(
     ws: Workspace,
     principal: Principal,
@@ -117,39 +128,54 @@ def list_customers(
         raise InputError("invalid page size", column="limit", value=limit, expected=f"1 to {MAX_LIMIT}")
     if offset < 0:
         raise InputError("invalid page start", column="offset", value=offset, expected="0 or more")
+    count_sql, page_sql = _list_sql(principal.row_scope, segment or None, (q or "").strip().lower(), limit, offset)
     with reading(ws) as wh:
-        t = _directory(wh, principal)
-        if segment:
-            t = t.filter(t.segment == segment)
-        needle = (q or "").strip().lower()
-        if needle:
-            t = t.filter(t.customer_id.lower().contains(needle) | t.name.fill_null("").lower().contains(needle))
-        total = int(wh.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
-        page = t.order_by([ibis.desc(t.monetary), t.customer_id]).limit(limit, offset=offset)
-        items = [CustomerRow(**r) for r in wh.to_arrow(page).to_pylist()]
+        total = int(wh.arrow(count_sql).to_pylist()[0]["n"])
+        items = [CustomerRow(**r) for r in wh.arrow(page_sql).to_pylist()]
     return CustomerPage(items, total, limit, offset)
+
+
+@dataclass(frozen=True)
+class _DetailSql:
+    customer: str
+    profile: str
+    scores: str
+    totals: str
+    recent: str
+
+
+@lru_cache(maxsize=512)
+def _detail_sql(scope: RowScope, customer_id: str) -> _DetailSql:
+    t = _directory(scope)
+    cu = canonical("customers")
+    sc = canonical("customer_scores")
+    sales = restrict(canonical("sales"), scope)
+    mine = sales.filter(sales.customer_id == customer_id)
+    orders = mine.group_by("order_id").aggregate(
+        order_date=mine.order_date.min(), lines=mine.count(), amount=mine.amount.sum()
+    )
+    recent = orders.order_by([ibis.desc(orders.order_date), ibis.desc(orders.order_id)]).limit(ORDERS_SHOWN)
+    return _DetailSql(
+        customer=compiled(t.filter(t.customer_id == customer_id)),
+        profile=compiled(cu.filter(cu.customer_id == customer_id).select(*_PROFILE_FIELDS).limit(1)),
+        scores=compiled(sc.filter(sc.customer_id == customer_id).select(*_SCORE_FIELDS).limit(1)),
+        totals=compiled(orders.aggregate(n=orders.count(), revenue=orders.amount.sum())),
+        recent=compiled(recent),
+    )
 
 
 def get_customer(ws: Workspace, principal: Principal, customer_id: str) -> CustomerDetail:
     """A customer's profile, scores and orders; not found when absent or outside the principal's rows."""
     principal.require("read")
+    q = _detail_sql(principal.row_scope, customer_id)
     with reading(ws) as wh:
-        t = _directory(wh, principal)
-        found = wh.to_arrow(t.filter(t.customer_id == customer_id)).to_pylist()
+        found = wh.arrow(q.customer).to_pylist()
         if not found:
             raise NotFoundError(f"There is no customer {customer_id!r} that you may see.")
-        cu = wh.table("customers")
-        profile_rows = wh.to_arrow(cu.filter(cu.customer_id == customer_id).select(*_PROFILE_FIELDS)).to_pylist()
-        sc = wh.table("customer_scores")
-        score_rows = wh.to_arrow(sc.filter(sc.customer_id == customer_id).select(*_SCORE_FIELDS)).to_pylist()
-        sales = restrict(wh.table("sales"), principal, wh.backend)
-        mine = sales.filter(sales.customer_id == customer_id)
-        orders = mine.group_by("order_id").aggregate(
-            order_date=mine.order_date.min(), lines=mine.count(), amount=mine.amount.sum()
-        )
-        totals = wh.to_arrow(orders.aggregate(n=orders.count(), revenue=orders.amount.sum())).to_pylist()[0]
-        recent = orders.order_by([ibis.desc(orders.order_date), ibis.desc(orders.order_id)]).limit(ORDERS_SHOWN)
-        order_rows = [OrderSummary(**r) for r in wh.to_arrow(recent).to_pylist()]
+        profile_rows = wh.arrow(q.profile).to_pylist()
+        score_rows = wh.arrow(q.scores).to_pylist()
+        totals = wh.arrow(q.totals).to_pylist()[0]
+        order_rows = [OrderSummary(**r) for r in wh.arrow(q.recent).to_pylist()]
     return CustomerDetail(
         customer=CustomerRow(**found[0]),
         profile=profile_rows[0] if profile_rows else {},
@@ -167,11 +193,16 @@ class SegmentChoice:
     segment_en: str | None
 
 
+@lru_cache(maxsize=64)
+def _segments_sql(scope: RowScope) -> str:
+    sc = restrict(canonical("customer_scores"), scope)
+    sc = sc.filter(sc.segment.notnull())
+    distinct = sc.group_by("segment").aggregate(segment_zh=sc.segment_zh.max(), segment_en=sc.segment_en.max())
+    return compiled(distinct.order_by("segment"))
+
+
 def segment_choices(ws: Workspace, principal: Principal) -> list[SegmentChoice]:
     """The segments present among the principal's customers, for a filter menu."""
     principal.require("read")
     with reading(ws) as wh:
-        sc = restrict(wh.table("customer_scores"), principal, wh.backend)
-        sc = sc.filter(sc.segment.notnull())
-        distinct = sc.group_by("segment").aggregate(segment_zh=sc.segment_zh.max(), segment_en=sc.segment_en.max())
-        return [SegmentChoice(**r) for r in wh.to_arrow(distinct.order_by("segment")).to_pylist()]
+        return [SegmentChoice(**r) for r in wh.arrow(_segments_sql(principal.row_scope)).to_pylist()]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import ibis
 
-from salescope.services.access import Principal, reading, restrict
+from salescope.services.access import Principal, RowScope, canonical, compiled, reading, restrict
 
 if TYPE_CHECKING:
-    from salescope.engine.warehouse import Warehouse
     from salescope.services.workspace import Workspace
 
 ZERO = Decimal(0)
@@ -62,46 +62,69 @@ class Overview:
     last_date: date | None
 
 
-def overview(ws: Workspace, principal: Principal) -> Overview:
-    principal.require("read")
-    with reading(ws) as wh:
-        return _overview(wh, principal)
+@dataclass(frozen=True)
+class _Queries:
+    totals: str
+    customers: str
+    orders: str
+    months: str
+    scores_state: str
+    segments: str
 
 
-def _overview(wh: Warehouse, principal: Principal) -> Overview:
-    backend = wh.backend
-    sales = restrict(wh.table("sales"), principal, backend)
+@lru_cache(maxsize=64)
+def _queries(scope: RowScope) -> _Queries:
+    """The overview's SQL for one row scope, compiled once and reused by every request in that scope."""
+    sales = restrict(canonical("sales"), scope)
     orders = sales.group_by("order_id").aggregate(
         amount=sales.amount.sum(),
         order_date=sales.order_date.min(),
         customer_id=sales.customer_id.max(),
     )
-    totals = wh.to_arrow(
-        sales.aggregate(
-            revenue=sales.amount.sum(),
-            first_date=sales.order_date.min(),
-            last_date=sales.order_date.max(),
-        )
-    ).to_pylist()[0]
+    totals = sales.aggregate(
+        revenue=sales.amount.sum(), first_date=sales.order_date.min(), last_date=sales.order_date.max()
+    )
     positive = orders.filter(orders.amount > 0)
     known = positive.filter(positive.customer_id.notnull())
     per_customer = known.group_by("customer_id").aggregate(n=known.count())
-    counts = wh.to_arrow(
-        per_customer.aggregate(customers=per_customer.count(), repeaters=(per_customer.n >= 2).sum())
-    ).to_pylist()[0]
-    order_count = int(wh.to_arrow(positive.aggregate(n=positive.count())).to_pylist()[0]["n"] or 0)
-
-    month = orders.order_date.truncate("M")
+    customers = per_customer.aggregate(customers=per_customer.count(), repeaters=(per_customer.n >= 2).sum())
     by_month = (
-        orders.group_by(month=month)
+        orders.group_by(month=orders.order_date.truncate("M"))
         .aggregate(revenue=orders.amount.sum(), orders=(orders.amount > 0).sum())
         .order_by("month")
     )
-    months = [
-        MonthRevenue(r["month"].strftime("%Y-%m"), _money(r["revenue"]), int(r["orders"] or 0))
-        for r in wh.to_arrow(by_month).to_pylist()
-    ]
+    all_scores = canonical("customer_scores")
+    state = all_scores.aggregate(n=all_scores.count(), as_of=all_scores.as_of.max())
+    scores = restrict(all_scores, scope)
+    segments = (
+        scores.group_by(
+            segment=ibis.coalesce(scores.segment, ibis.literal("unknown")),
+            segment_zh=ibis.coalesce(scores.segment_zh, ibis.literal("未分群")),
+            segment_en=ibis.coalesce(scores.segment_en, ibis.literal("Unsegmented")),
+        )
+        .aggregate(customers=scores.count(), monetary=scores.monetary.sum())
+        .order_by([ibis.desc("customers"), "segment"])
+    )
+    return _Queries(
+        totals=compiled(totals),
+        customers=compiled(customers),
+        orders=compiled(positive.aggregate(n=positive.count())),
+        months=compiled(by_month),
+        scores_state=compiled(state),
+        segments=compiled(segments),
+    )
 
+
+def overview(ws: Workspace, principal: Principal) -> Overview:
+    principal.require("read")
+    q = _queries(principal.row_scope)
+    with reading(ws) as wh:
+        totals = wh.arrow(q.totals).to_pylist()[0]
+        counts = wh.arrow(q.customers).to_pylist()[0]
+        order_count = int(wh.arrow(q.orders).to_pylist()[0]["n"] or 0)
+        month_rows = wh.arrow(q.months).to_pylist()
+        state = wh.arrow(q.scores_state).to_pylist()[0]
+        segment_rows = wh.arrow(q.segments).to_pylist() if state["n"] else []
     revenue = _money(totals["revenue"])
     customers = int(counts["customers"] or 0)
     kpis = Kpis(
@@ -111,30 +134,23 @@ def _overview(wh: Warehouse, principal: Principal) -> Overview:
         avg_order_value=(revenue / order_count).quantize(Decimal("0.0001")) if order_count else None,
         repurchase_rate=int(counts["repeaters"] or 0) / customers if customers else None,
     )
-    segments, as_of, analysed = _segments(wh, principal)
-    return Overview(kpis, months, segments, analysed, as_of, totals["first_date"], totals["last_date"])
-
-
-def _segments(wh: Warehouse, principal: Principal) -> tuple[list[SegmentCount], date | None, bool]:
-    all_scores = wh.table("customer_scores")
-    state = wh.to_arrow(all_scores.aggregate(n=all_scores.count(), as_of=all_scores.as_of.max())).to_pylist()[0]
-    if not state["n"]:
-        return [], None, False
-    scores = restrict(all_scores, principal, wh.backend)
-    grouped = (
-        scores.group_by(
-            segment=ibis.coalesce(scores.segment, ibis.literal("unknown")),
-            segment_zh=ibis.coalesce(scores.segment_zh, ibis.literal("未分群")),
-            segment_en=ibis.coalesce(scores.segment_en, ibis.literal("Unsegmented")),
-        )
-        .aggregate(customers=scores.count(), monetary=scores.monetary.sum())
-        .order_by([ibis.desc("customers"), "segment"])
-    )
-    rows = [
-        SegmentCount(r["segment"], r["segment_zh"], r["segment_en"], int(r["customers"]), _money(r["monetary"]))
-        for r in wh.to_arrow(grouped).to_pylist()
+    months = [
+        MonthRevenue(r["month"].strftime("%Y-%m"), _money(r["revenue"]), int(r["orders"] or 0)) for r in month_rows
     ]
-    return rows, state["as_of"], True
+    segments = [
+        SegmentCount(r["segment"], r["segment_zh"], r["segment_en"], int(r["customers"]), _money(r["monetary"]))
+        for r in segment_rows
+    ]
+    analysed = bool(state["n"])
+    return Overview(
+        kpis,
+        months,
+        segments,
+        analysed,
+        state["as_of"] if analysed else None,
+        totals["first_date"],
+        totals["last_date"],
+    )
 
 
 def _money(value: Decimal | None) -> Decimal:
