@@ -69,3 +69,24 @@ def online_retail_sales(raw: pd.DataFrame) -> pa.Table:
         )
     ]
     return sales_table(lines, batch_id="online-retail")
+
+
+def superstore(shared_data: Path) -> pd.DataFrame:
+    """Tableau's Superstore (2016-2019): latin-1 behind a UTF-8 byte-order mark, M/D/YYYY dates."""
+    raw = pd.read_csv(shared_data / "superstore.csv", encoding="latin-1", dtype={"Sales": str})
+    raw.columns = [c.removeprefix("ï»¿") for c in raw.columns]
+    raw["order_date"] = pd.to_datetime(raw["Order Date"], format="%m/%d/%Y").dt.date
+    raw["amount"] = [Decimal(s) for s in raw["Sales"]]
+    return raw
+
+
+def superstore_tables(raw: pd.DataFrame) -> tuple[pa.Table, pa.Table]:
+    """``sales`` and ``products`` rows for Superstore (a product's category from its first line)."""
+    lines: list[Line] = list(
+        zip(raw["Customer ID"], raw["Order ID"], raw["order_date"], raw["amount"], raw["Product ID"], strict=True)
+    )
+    first = raw.drop_duplicates("Product ID")
+    products = pa.table(
+        {"product_id": first["Product ID"], "category": first["Category"], "batch_id": ["superstore"] * len(first)}
+    )
+    return sales_table(lines, batch_id="superstore"), products

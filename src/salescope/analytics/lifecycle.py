@@ -11,9 +11,10 @@ scale with each customer's own rhythm instead:
 * active window ``A = active_multiple × I``, churn window ``C = churn_multiple × I`` (or fixed
   ``active_days`` / ``churn_days`` when given);
 * at a date ``s``, with ``r`` = days since the last purchase: **churned** if ``r > C``;
-  **dormant** if ``A < r <= C``; otherwise **new** if the first purchase is within ``A`` of
-  ``s``; **reactivated** if a purchase within ``A`` of ``s`` came after a gap longer than the
-  churn window the customer had at that time (they had churned and came back); else **active**.
+  **dormant** if ``A < r <= C``; otherwise **reactivated** if a purchase within ``A`` of ``s``
+  came after a gap longer than the churn window the customer had at that time (they had
+  churned and came back — for a second purchase that window is the population's); **new** if
+  the first purchase is within ``A`` of ``s``; else **active**.
 
 Everything is computed from data on or before each date, so the monthly history does not
 look ahead (except the population median, taken once over all data up to ``as_of``).
@@ -138,8 +139,8 @@ def _stage(t: ir.Table, at: ir.DateValue, windows: LifecycleWindows) -> ir.Table
     stage = ibis.cases(
         (recency > churn, "churned"),
         (recency > active, "dormant"),
-        (at.delta(t.first_order, unit="day") <= active, "new"),
         (t.last_return.notnull() & (at.delta(t.last_return, unit="day") <= active), "reactivated"),
+        (at.delta(t.first_order, unit="day") <= active, "new"),
         else_="active",
     )
     return t.mutate(stage=stage, active_window_days=active, churn_window_days=churn)
