@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import support
-from fastapi import FastAPI
+from support import Site
 
 from salescope.services.workspace import Workspace
 from salescope.web.app import create_app
-
-
-@dataclass
-class Site:
-    url: str
-    ws: Workspace
-    app: FastAPI
-    tokens: dict[str, str]  # role -> bearer token
 
 
 @pytest.fixture(scope="session", autouse=True)

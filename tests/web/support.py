@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -199,6 +200,16 @@ def cheap_hashing() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(auth, "PASSWORD_HASHER", CHEAP_HASHER)
         yield
+
+
+@dataclass
+class Site:
+    """A running app over a seeded workspace."""
+
+    url: str
+    ws: Workspace
+    app: Any
+    tokens: dict[str, str]  # role -> bearer token
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import support
-from conftest import Site
+from support import Site
 
 from salescope.engine.warehouse import QueryError
 from salescope.errors import InputError

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 import support
+from support import Site
 
-from conftest import Site
 from salescope.services import auth
 from salescope.services.workspace import Workspace
 from salescope.settings import Settings, WebSettings

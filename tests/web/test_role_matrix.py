@@ -13,8 +13,8 @@ from decimal import Decimal
 import httpx
 import pytest
 import support
-from conftest import Site
 from fastapi.routing import APIRoute
+from support import Site
 
 pytestmark = [support.IBIS_DEPRECATION]
 
@@ -129,7 +129,7 @@ def test_sales_lists_hold_only_their_customers(clients: dict[str, httpx.Client])
     assert body["total"] == len(mine)
     assert {c["salesperson"] for c in body["items"]} == {support.WANG}
     page = clients["page:sales"].get("/customers").text
-    for cid, name, person, _ in support.CUSTOMERS:
+    for _, name, person, _ in support.CUSTOMERS:
         assert (name in page) == (person == support.WANG), name
     # Searching for another salesperson's customer by name finds nothing.
     other = clients["api:sales"].get("/api/v1/customers", params={"q": "恒信"}).json()
