@@ -119,7 +119,7 @@ def predict(
         except (ValueError, ZeroDivisionError, duckdb.Error) as exc:
             raise ModelFitError(f"The {spec.kind} matching model could not be trained: {exc}") from exc
         scored = linker.inference.predict(threshold_match_probability=min_probability)
-        pairs = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+        pairs = scored.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
     finally:
         if con is not None:

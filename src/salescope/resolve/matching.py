@@ -20,7 +20,7 @@ from salescope.resolve.clusters import ConflictRule, cluster
 from salescope.resolve.features import INPUT_COLUMNS, distinct_rows, prepare
 from salescope.resolve.linkage import DEFAULT_THRESHOLD, Kind, linkage_spec
 
-MIN_ROWS_FOR_MODEL = 3
+MIN_ROWS_FOR_MODEL = 2
 EDGE_COLUMNS: tuple[str, ...] = ("unique_id_l", "unique_id_r", "match_probability", "evidence")
 
 
@@ -33,6 +33,7 @@ class Resolution:
     pairs: pd.DataFrame
     record_labels: np.ndarray
     models: dict[str, dict[str, Any]]
+    row_to_record: np.ndarray
 
 
 def deterministic_pairs(features: pd.DataFrame) -> pd.DataFrame:
@@ -135,4 +136,4 @@ def resolve_records(
     rule = ConflictRule(features)
     labels = cluster(len(features), edges, rule, threshold)
     per_row = pd.Series(labels[codes] if len(codes) else np.zeros(0, dtype=np.int64), index=df.index, dtype="int64")
-    return Resolution(per_row, features, edges, labels, models)
+    return Resolution(per_row, features, edges, labels, models, codes)
