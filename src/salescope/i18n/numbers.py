@@ -63,19 +63,21 @@ def format_money(value: Number, locale: str = "zh-CN", *, places: int = 2) -> st
 def format_compact(value: Number, locale: str = "zh-CN", *, places: int = 2, money: bool = False) -> str:
     """A large figure in the locale's units: 1.23万 and 4.56亿 in zh-CN, 12.35K and 4.56M in English.
 
-    Values below the first unit are shown exactly (with ``places`` decimals only for
-    money). Rounding happens before the unit is chosen, so 99,999,999 reads 1.00亿,
-    never 10000.00万.
+    Values below the smallest unit are shown exactly (with ``places`` decimals only
+    for money). Above it, the unit is the largest the rounded figure reaches, so
+    99,999,999 reads 1.00亿, never 10000.00万.
     """
     loc = normalise_locale(locale)
     d = to_decimal(value)
     sign = "-" if d < 0 else ""
     magnitude = abs(d)
     prefix = sign + (CURRENCY_SYMBOL if money else "")
-    for threshold, suffix in _UNITS[loc]:
-        scaled = _round(magnitude / threshold, places)
-        if scaled >= 1:
-            return f"{prefix}{scaled:.{places}f}{suffix}"
+    units = _UNITS[loc]
+    if magnitude >= units[-1][0]:
+        for threshold, suffix in units:
+            scaled = _round(magnitude / threshold, places)
+            if scaled >= 1:
+                return f"{prefix}{scaled:.{places}f}{suffix}"
     small = _grouped(magnitude, places if money else 0)
     if _round(magnitude, places if money else 0) == 0:
         prefix = CURRENCY_SYMBOL if money else ""
