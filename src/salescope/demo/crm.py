@@ -205,5 +205,5 @@ def targets(rng: np.random.Generator, revenue_cents: np.ndarray, future: int = 3
         else:
             base[:, k] = revenue_cents[:, -1] * rng.uniform(1.0, 1.1, n_sp)
     per_sp = np.round(base / 100_000).astype(np.int64) * 100_000
-    total = np.round(per_sp.sum(axis=0) * 1.03 / 1_000_000).astype(np.int64) * 1_000_000
+    total = np.ceil(per_sp.sum(axis=0) * 1.03 / 1_000_000).astype(np.int64) * 1_000_000
     return per_sp, total

@@ -240,13 +240,18 @@ class OrderBook:
         p = np.where(known & pop.company[cust], 0.3, 0.7)
         lines = rng.geometric(p)
         lines = _fit_total(rng, lines, n_lines)
-        keep = lines > 0
-        customer, channel, day, city, slot, lines = (x[keep] for x in (customer, channel, day, city, slot, lines))
+        # Orders that kept at least one line, in day order (ties in random order): the export order.
+        idx = np.flatnonzero(lines > 0)
+        idx = idx[np.lexsort((rng.random(len(idx)), day[idx]))]
+        customer, channel, day, city, slot, lines = (
+            customer[idx],
+            channel[idx],
+            day[idx],
+            city[idx],
+            slot[idx],
+            lines[idx],
+        )
         known, cust = customer >= 0, np.where(customer >= 0, customer, 0)
-
-        order = np.lexsort((rng.random(len(day)), day))
-        customer, channel, day, city, slot, lines = (x[order] for x in (customer, channel, day, city, slot, lines))
-        known, cust = known[order], cust[order]
         seq = _rank_within(day)
 
         starts = np.cumsum(lines) - lines

@@ -21,7 +21,7 @@ _COMPANY_P = np.array([0.97, 1.0, 0.10, 0.20])
 # Relative purchase rate and mean active lifetime (years) per channel.
 _RATE = np.array([1.0, 1.3, 0.45, 0.45])
 # Order size multiplier for companies per channel: small firms buy online and in shops.
-_SIZE = np.array([1.0, 1.5, 0.3, 0.3])
+_SIZE = np.array([0.6, 0.9, 0.3, 0.3])
 _LIFETIME_YEARS = np.array([5.0, 6.0, 1.5, 2.0])
 # Category mix per channel (order as catalog.CATEGORIES): companies buy office, IT and industrial
 # supplies; consumers buy appliances, food and household goods.
@@ -33,7 +33,7 @@ CATEGORY_MIX = np.array(
         [0.10, 0.08, 0.10, 0.25, 0.25, 0.03, 0.02, 0.17],
     ]
 )
-PARETO_ALPHA = 1.4
+PARETO_ALPHA = 1.7
 PARETO_MAX = 100.0
 EXISTING_SHARE = 0.45
 VARIANT_SHARE = 0.25
@@ -278,11 +278,11 @@ def _identities(
     unit = rng.integers(1, 30, n)
     room = rng.integers(101, 2505, n)
     address = []
-    for i in range(n):
-        prov, cty = prov_objs[i], city_objs[i]
-        head = prov.name + ("" if prov.municipality else cty.name) + geo.districts[district[i]]
-        tail = f"{floor[i]}层" if company[i] else f"{unit[i]}栋{room[i]}室"
-        address.append(f"{head}{places.STREETS[street[i]]}{number[i]}号{tail}")
+    for k in range(n):
+        prov, cty = prov_objs[k], city_objs[k]
+        head = prov.name + ("" if prov.municipality else cty.name) + geo.districts[district[k]]
+        tail = f"{floor[k]}层" if company[k] else f"{unit[k]}栋{room[k]}室"
+        address.append(f"{head}{places.STREETS[street[k]]}{number[k]}号{tail}")
 
     division = [prov_objs[i].code + ("0101" if prov_objs[i].municipality else "0100") for i in comp_idx]
     tax_id = [""] * n
