@@ -191,6 +191,7 @@ def add_users(ws: Workspace) -> dict[str, str]:
     return tokens
 
 
+PRODUCTION_HASHER = auth.PASSWORD_HASHER
 # Real argon2id, with the cheapest parameters: the production ones cost ~0.6 s a hash on the shared CI cores.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
