@@ -35,6 +35,10 @@ SOURCES: tuple[str, ...] = ("展会", "官网咨询", "老客户推荐", "电话
 _SOURCE_NEW = np.array([0.30, 0.25, 0.20, 0.10, 0.10, 0.05])
 _SOURCE_EXISTING = np.array([0.10, 0.10, 0.35, 0.15, 0.20, 0.10])
 NEW_BUSINESS_SHARE = 0.3
+STAGE_DAYS = 18
+"""Median days a deal spends in a stage."""
+CRM_ADOPTION = 1.5
+"""Growth of deal logging over the period (the last day logs 1 + this times the first day's rate)."""
 
 SURVEY_KINDS = {"nps": "NPS", "csat": "CSAT"}
 """How the survey export spells the canonical feedback kinds."""
@@ -99,12 +103,14 @@ def opportunities(
     customer = np.concatenate([new, existing])
     is_new = np.arange(n) < n_new
 
-    cdf = np.cumsum(b2b)
+    # The CRM was rolled out at the start of the period and its use keeps growing, so recent
+    # months log more deals and the pipeline at the end is a realistic size.
+    cdf = np.cumsum(b2b * np.linspace(1.0, 1.0 + CRM_ADOPTION, len(b2b)))
     created_existing = np.searchsorted(cdf, rng.random(n - n_new) * cdf[-1], side="right")
     created_new = np.maximum(pop.birth[new] - rng.integers(20, 121, n_new), 0)
     created = np.concatenate([created_new, created_existing]).astype(np.int64)
 
-    durations = np.maximum(1, np.round(rng.lognormal(np.log(12), 0.6, (n, 4)))).astype(np.int64)
+    durations = np.maximum(1, np.round(rng.lognormal(np.log(STAGE_DAYS), 0.7, (n, 4)))).astype(np.int64)
     enter = created[:, None] + np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(durations, axis=1)], axis=1)
     passes = rng.random((n, 4)) < PASS_RATE
     passes[is_new] = True
