@@ -77,8 +77,8 @@ def test_login_form_leads_to_drawn_charts(server: support.Server) -> None:
             page.click("button[type=submit]")
             page.wait_for_url(server.url + "/")
             # ECharts marks the container when its first render (and animation) has finished.
-            page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=15_000)
-            page.wait_for_selector("#chart-segments[data-drawn=true]", timeout=15_000)
+            page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=30_000)
+            page.wait_for_selector("#chart-segments[data-drawn=true]", timeout=30_000)
             for chart in ("#chart-revenue", "#chart-segments"):
                 ink = page.eval_on_selector(f"{chart} canvas", INK_PIXELS)
                 assert ink > 500, f"{chart} canvas is blank ({ink} drawn pixels)"
@@ -86,7 +86,7 @@ def test_login_form_leads_to_drawn_charts(server: support.Server) -> None:
             page.screenshot(path=str(ARTIFACTS / "overview-zh.png"), full_page=True)
 
             page.click("text=English")
-            page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=15_000)
+            page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=30_000)
             assert page.inner_text("h1") == "Sales overview"
             page.screenshot(path=str(ARTIFACTS / "overview-en.png"), full_page=True)
         finally:

@@ -253,6 +253,30 @@ def running(app: object) -> Iterator[Server]:
 # the server's threads too, so every web test module carries this filter.
 IBIS_DEPRECATION = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
 
+# Generous: the CI machine is shared, and a slow answer is not what these tests are about.
+TIMEOUT = httpx.Timeout(60.0)
+
+
+def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.request(method, url, timeout=TIMEOUT, **kwargs)
+
+
+def get(url: str, **kwargs: Any) -> httpx.Response:
+    return request("GET", url, **kwargs)
+
+
+def post(url: str, **kwargs: Any) -> httpx.Response:
+    return request("POST", url, **kwargs)
+
+
+def delete(url: str, **kwargs: Any) -> httpx.Response:
+    return request("DELETE", url, **kwargs)
+
+
+def client(url: str, **kwargs: Any) -> httpx.Client:
+    return httpx.Client(base_url=url, timeout=TIMEOUT, **kwargs)
+
+
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -276,8 +300,8 @@ def login(client: httpx.Client, username: str, password: str, *, next_url: str =
 def logged_in(url: str, role: str) -> Iterator[httpx.Client]:
     """A client holding a session of the given role's user, logged in through the form."""
     username, password, _ = USERS[role]
-    with httpx.Client(base_url=url) as client:
-        response = login(client, username, password)
+    with client(url) as c:
+        response = login(c, username, password)
         if response.status_code != 303:
             raise AssertionError(f"login as {username} failed: {response.status_code}")
-        yield client
+        yield c

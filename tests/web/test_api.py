@@ -43,13 +43,13 @@ def assert_error_shape(r: httpx.Response, status: int) -> dict[str, Any]:
     ["/api/v1/me", "/api/v1/overview", "/api/v1/customers", "/api/v1/customers/C001", "/api/v1/users", "/api/v1/nope"],
 )
 def test_every_api_path_without_credentials_is_401_in_the_pinned_shape(site: Site, path: str) -> None:
-    r = httpx.get(site.url + path)
+    r = support.get(site.url + path)
     assert_error_shape(r, 401)
     assert r.headers["www-authenticate"] == "Bearer"
 
 
 def test_wrong_method_without_credentials_is_also_401(site: Site) -> None:
-    assert_error_shape(httpx.delete(site.url + "/api/v1/customers"), 401)
+    assert_error_shape(support.delete(site.url + "/api/v1/customers"), 401)
 
 
 @pytest.mark.parametrize(
@@ -57,13 +57,13 @@ def test_wrong_method_without_credentials_is_also_401(site: Site) -> None:
     ["Bearer ss_not-a-real-token", "Bearer not-even-ours", "Basic YWRhOnNlY3JldA==", "Token abc", "bearer"],
 )
 def test_bad_authorization_headers_are_401(site: Site, header: str) -> None:
-    r = httpx.get(site.url + "/api/v1/me", headers={"Authorization": header})
+    r = support.get(site.url + "/api/v1/me", headers={"Authorization": header})
     assert_error_shape(r, 401)
 
 
 def test_bearer_token_identifies_the_user(site: Site) -> None:
     for role, (username, _, salesperson) in support.USERS.items():
-        r = httpx.get(site.url + "/api/v1/me", headers=bearer(site.tokens[role]))
+        r = support.get(site.url + "/api/v1/me", headers=bearer(site.tokens[role]))
         assert r.status_code == 200
         assert r.json() == {"username": username, "role": role, "salesperson": salesperson}
 
@@ -85,18 +85,18 @@ def own_token(site: Site) -> Iterator[tuple[int, str]]:
 
 def test_expired_token_is_401(site: Site, own_token: tuple[int, str]) -> None:
     token_id, token = own_token
-    assert httpx.get(site.url + "/api/v1/me", headers=bearer(token)).status_code == 200
+    assert support.get(site.url + "/api/v1/me", headers=bearer(token)).status_code == 200
     past = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     site.ws.appdb.execute("UPDATE api_tokens SET expires_at = ? WHERE id = ?", (past, token_id))
-    body = assert_error_shape(httpx.get(site.url + "/api/v1/me", headers=bearer(token)), 401)
+    body = assert_error_shape(support.get(site.url + "/api/v1/me", headers=bearer(token)), 401)
     assert "expired" in body["error"]
 
 
 def test_revoked_token_is_401_and_revocation_is_audited(site: Site, own_token: tuple[int, str]) -> None:
     token_id, token = own_token
-    assert httpx.get(site.url + "/api/v1/overview", headers=bearer(token)).status_code == 200
+    assert support.get(site.url + "/api/v1/overview", headers=bearer(token)).status_code == 200
     auth.revoke_token(site.ws, token_id, actor="ada")
-    assert_error_shape(httpx.get(site.url + "/api/v1/overview", headers=bearer(token)), 401)
+    assert_error_shape(support.get(site.url + "/api/v1/overview", headers=bearer(token)), 401)
     entry = site.ws.appdb.one("SELECT * FROM audit_log WHERE action = 'token.revoke' ORDER BY id DESC LIMIT 1")
     assert entry is not None
     assert (entry["username"], entry["detail"]) == ("ada", f"token={token_id}")
@@ -104,7 +104,7 @@ def test_revoked_token_is_401_and_revocation_is_audited(site: Site, own_token: t
 
 def test_token_records_its_last_use(site: Site, own_token: tuple[int, str]) -> None:
     token_id, token = own_token
-    httpx.get(site.url + "/api/v1/me", headers=bearer(token))
+    support.get(site.url + "/api/v1/me", headers=bearer(token))
     row = site.ws.appdb.one("SELECT last_used_at FROM api_tokens WHERE id = ?", (token_id,))
     assert row is not None
     assert row["last_used_at"][:10] == datetime.now(UTC).strftime("%Y-%m-%d")
@@ -112,19 +112,19 @@ def test_token_records_its_last_use(site: Site, own_token: tuple[int, str]) -> N
 
 def test_forbidden_is_403_in_the_pinned_shape(site: Site) -> None:
     for role in ("analyst", "sales", "viewer"):
-        body = assert_error_shape(httpx.get(site.url + "/api/v1/users", headers=bearer(site.tokens[role])), 403)
+        body = assert_error_shape(support.get(site.url + "/api/v1/users", headers=bearer(site.tokens[role])), 403)
         assert role in body["error"]
 
 
 def test_not_found_is_404_in_the_pinned_shape(site: Site) -> None:
     headers = bearer(site.tokens["admin"])
-    body = assert_error_shape(httpx.get(site.url + "/api/v1/customers/NO-SUCH", headers=headers), 404)
+    body = assert_error_shape(support.get(site.url + "/api/v1/customers/NO-SUCH", headers=headers), 404)
     assert "NO-SUCH" in body["error"]
-    assert_error_shape(httpx.get(site.url + "/api/v1/no-such-endpoint", headers=headers), 404)
+    assert_error_shape(support.get(site.url + "/api/v1/no-such-endpoint", headers=headers), 404)
 
 
 def test_wrong_method_is_405_in_the_pinned_shape(site: Site) -> None:
-    r = httpx.post(site.url + "/api/v1/overview", headers=bearer(site.tokens["admin"]))
+    r = support.post(site.url + "/api/v1/overview", headers=bearer(site.tokens["admin"]))
     body = assert_error_shape(r, 405)
     assert "POST" in body["error"]
 
@@ -134,7 +134,7 @@ def test_wrong_method_is_405_in_the_pinned_shape(site: Site) -> None:
     [("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"), ("offset=-1", "offset")],
 )
 def test_invalid_parameters_are_422_in_the_pinned_shape(site: Site, query: str, field: str) -> None:
-    r = httpx.get(f"{site.url}/api/v1/customers?{query}", headers=bearer(site.tokens["admin"]))
+    r = support.get(f"{site.url}/api/v1/customers?{query}", headers=bearer(site.tokens["admin"]))
     body = assert_error_shape(r, 422)
     assert field in body["error"]
     assert any(field in e for e in body["errors"])
@@ -160,13 +160,13 @@ def test_unexpected_errors_are_500_in_the_pinned_shape_without_internals(site: S
     headers = bearer(site.tokens["admin"])
     with support.running(app) as server:
         for path in ("/api/v1/test-boom", "/api/v1/test-query"):
-            r = httpx.get(server.url + path, headers=headers)
+            r = support.get(server.url + path, headers=headers)
             body = assert_error_shape(r, 500)
             assert body["errors"] == []
             for secret in ("secret", "hidden_table", "RuntimeError"):
                 assert secret not in r.text
             assert r.headers["x-content-type-options"] == "nosniff"
-        user_error = assert_error_shape(httpx.get(server.url + "/api/v1/test-input", headers=headers), 400)
+        user_error = assert_error_shape(support.get(server.url + "/api/v1/test-input", headers=headers), 400)
         assert user_error["error"] == "orders.csv, row 7, column '下单日期': not a date (value '2024-13-01')"
         with support.logged_in(server.url, "viewer") as c:
             page = c.get("/test-boom")
@@ -177,7 +177,7 @@ def test_unexpected_errors_are_500_in_the_pinned_shape_without_internals(site: S
 
 
 def test_openapi_document_describes_the_api_and_its_bearer_auth(site: Site) -> None:
-    r = httpx.get(site.url + "/api/v1/openapi.json")
+    r = support.get(site.url + "/api/v1/openapi.json")
     assert r.status_code == 200
     doc = r.json()
     assert doc["openapi"].startswith("3.")
@@ -198,7 +198,7 @@ def test_pagination_walks_every_customer_once_in_value_order(site: Site) -> None
     seen: list[dict[str, Any]] = []
     offset = 0
     while True:
-        r = httpx.get(f"{site.url}/api/v1/customers?limit=3&offset={offset}", headers=headers)
+        r = support.get(f"{site.url}/api/v1/customers?limit=3&offset={offset}", headers=headers)
         page = r.json()
         assert page["total"] == len(support.customer_ids())
         assert (page["limit"], page["offset"]) == (3, offset)
@@ -212,7 +212,7 @@ def test_pagination_walks_every_customer_once_in_value_order(site: Site) -> None
 
 
 def test_customer_items_carry_the_documented_fields(site: Site) -> None:
-    r = httpx.get(site.url + "/api/v1/customers?limit=1", headers=bearer(site.tokens["admin"]))
+    r = support.get(site.url + "/api/v1/customers?limit=1", headers=bearer(site.tokens["admin"]))
     item = r.json()["items"][0]
     assert set(item) == {
         "customer_id",
@@ -234,21 +234,21 @@ def test_customer_items_carry_the_documented_fields(site: Site) -> None:
 
 def test_search_and_segment_filters(site: Site) -> None:
     headers = bearer(site.tokens["admin"])
-    r = httpx.get(site.url + "/api/v1/customers", params={"q": "brightway"}, headers=headers)
+    r = support.get(site.url + "/api/v1/customers", params={"q": "brightway"}, headers=headers)
     assert [c["customer_id"] for c in r.json()["items"]] == ["C007"]  # case-insensitive name match
-    r = httpx.get(site.url + "/api/v1/customers", params={"q": "华联"}, headers=headers)
+    r = support.get(site.url + "/api/v1/customers", params={"q": "华联"}, headers=headers)
     assert [c["customer_id"] for c in r.json()["items"]] == ["C001"]
-    r = httpx.get(site.url + "/api/v1/customers", params={"q": "c00"}, headers=headers)
+    r = support.get(site.url + "/api/v1/customers", params={"q": "c00"}, headers=headers)
     assert r.json()["total"] == len(support.customer_ids())  # ids match too
     segment = support.scores()[0]["segment"]
-    r = httpx.get(site.url + "/api/v1/customers", params={"segment": segment}, headers=headers)
+    r = support.get(site.url + "/api/v1/customers", params={"segment": segment}, headers=headers)
     expected = sorted(s["customer_id"] for s in support.scores() if s["segment"] == segment)  # type: ignore[type-var]
     assert sorted(c["customer_id"] for c in r.json()["items"]) == expected
     assert r.json()["total"] == len(expected)
 
 
 def test_customer_detail_lists_orders_newest_first(site: Site) -> None:
-    r = httpx.get(site.url + "/api/v1/customers/C001", headers=bearer(site.tokens["analyst"]))
+    r = support.get(site.url + "/api/v1/customers/C001", headers=bearer(site.tokens["analyst"]))
     body = r.json()
     lines = [s for s in support.SALES if s[3] == "C001"]
     orders = sorted({s[0] for s in lines}, key=lambda o: max(s[2] for s in lines if s[0] == o), reverse=True)

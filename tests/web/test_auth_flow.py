@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import support
 from support import Site
@@ -29,14 +28,14 @@ def _audit(ws: Workspace, action: str) -> list[dict[str, object]]:
 
 
 def test_anonymous_page_visit_redirects_to_login_with_next(site: Site) -> None:
-    r = httpx.get(site.url + "/customers?segment=important_value")
+    r = support.get(site.url + "/customers?segment=important_value")
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=%2Fcustomers%3Fsegment%3Dimportant_value"
 
 
 def test_login_sets_hardened_session_cookie_and_redirects_to_next(site: Site) -> None:
     username, password, _ = support.USERS["viewer"]
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         r = support.login(c, username, password, next_url="/customers")
         assert r.status_code == 303
         assert r.headers["location"] == "/customers"
@@ -58,7 +57,7 @@ def test_login_sets_hardened_session_cookie_and_redirects_to_next(site: Site) ->
 
 def test_each_login_gets_a_new_session(site: Site) -> None:
     username, password, _ = support.USERS["viewer"]
-    with httpx.Client(base_url=site.url) as a, httpx.Client(base_url=site.url) as b:
+    with support.client(site.url) as a, support.client(site.url) as b:
         support.login(a, username, password)
         support.login(b, username, password)
         assert a.cookies[SESSION_COOKIE] != b.cookies[SESSION_COOKIE]
@@ -66,7 +65,7 @@ def test_each_login_gets_a_new_session(site: Site) -> None:
 
 def test_login_refuses_open_redirects(site: Site) -> None:
     username, password, _ = support.USERS["viewer"]
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
             c.cookies.clear()
             r = support.login(c, username, password, next_url=target)
@@ -76,7 +75,7 @@ def test_login_refuses_open_redirects(site: Site) -> None:
 
 def test_wrong_password_is_refused_and_audited_with_address(site: Site) -> None:
     username, _, _ = support.USERS["analyst"]
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         r = support.login(c, username, "Not-the-password-1")
         assert r.status_code == 401
         assert "用户名或密码错误" in r.text
@@ -89,7 +88,7 @@ def test_wrong_password_is_refused_and_audited_with_address(site: Site) -> None:
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(site: Site) -> None:
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         unknown = support.login(c, "nobody-here", "Whatever-123")
         wrong = support.login(c, support.USERS["viewer"][0], "Whatever-123")
     assert unknown.status_code == wrong.status_code == 401
@@ -99,7 +98,7 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(site: Site) -> No
 
 def test_successful_login_is_audited(site: Site) -> None:
     username, password, _ = support.USERS["viewer"]
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         support.login(c, username, password)
     last = _audit(site.ws, "login")[-1]
     assert (last["username"], last["success"], last["address"]) == (username, 1, "127.0.0.1")
@@ -107,7 +106,7 @@ def test_successful_login_is_audited(site: Site) -> None:
 
 def test_login_without_or_with_a_forged_csrf_token_is_refused(site: Site) -> None:
     username, password, _ = support.USERS["viewer"]
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         page = c.get("/login")
         token = support.csrf_of(page.text)
         no_token = c.post("/login", data={"username": username, "password": password})
@@ -116,7 +115,7 @@ def test_login_without_or_with_a_forged_csrf_token_is_refused(site: Site) -> Non
         assert SESSION_COOKIE not in c.cookies
     # A cookie and field the attacker made up themselves carry no valid signature.
     forged = "attacker-nonce.0000"
-    with httpx.Client(base_url=site.url, cookies={LOGIN_COOKIE: forged}) as c:
+    with support.client(site.url, cookies={LOGIN_COOKIE: forged}) as c:
         r = c.post("/login", data={"username": username, "password": password, "csrf_token": forged})
         assert r.status_code == 403
         assert SESSION_COOKIE not in c.cookies
@@ -134,7 +133,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(site: Site) -> None:
         assert r.status_code == 303
         assert r.headers["location"] == "/login"
     # The old cookie no longer opens anything, even if a copy survived in the browser.
-    with httpx.Client(base_url=site.url, cookies={SESSION_COOKIE: cookie}) as c:
+    with support.client(site.url, cookies={SESSION_COOKIE: cookie}) as c:
         assert c.get("/").status_code == 303
     assert _audit(site.ws, "logout")[-1]["username"] == support.USERS["viewer"][0]
 
@@ -151,7 +150,7 @@ def test_account_locks_after_consecutive_failures_and_unlocks_after_the_lockout(
     ws = fresh_site.ws
     limit = ws.settings.web.login_max_failures
     auth.add_user(ws, "lock-me", "viewer", "Lock-me-please-1")
-    with httpx.Client(base_url=fresh_site.url) as c:
+    with support.client(fresh_site.url) as c:
         for _ in range(limit):
             assert support.login(c, "lock-me", "Wrong-password-1").status_code == 401
         # Now even the right password is refused until the lockout ends.
@@ -175,7 +174,7 @@ def test_success_resets_the_failure_count(fresh_site: Site) -> None:
     ws = fresh_site.ws
     limit = ws.settings.web.login_max_failures
     auth.add_user(ws, "forgetful", "viewer", "Forgetful-pass-1")
-    with httpx.Client(base_url=fresh_site.url) as c:
+    with support.client(fresh_site.url) as c:
         for _ in range(limit - 1):
             support.login(c, "forgetful", "Wrong-password-1")
         assert support.login(c, "forgetful", "Forgetful-pass-1").status_code == 303
@@ -202,22 +201,22 @@ def test_one_address_is_rate_limited_across_accounts(strict_site: Site) -> None:
     ws = strict_site.ws
     budget = ws.settings.web.login_max_failures * auth.ADDRESS_FAILURE_FACTOR
     username, password, _ = support.USERS["viewer"]
-    form = httpx.get(strict_site.url + "/login")
+    form = support.get(strict_site.url + "/login")
     # Secure cookies are not sent back over plain http, so send the form's cookie by hand.
     token = support.csrf_of(form.text)
     cookie = {"Cookie": f"{LOGIN_COOKIE}={token}"}
     for i in range(budget):
         data = {"username": f"guess-{i}", "password": "Guess-pass-1", "csrf_token": token}
-        assert httpx.post(strict_site.url + "/login", data=data, headers=cookie).status_code == 401
+        assert support.post(strict_site.url + "/login", data=data, headers=cookie).status_code == 401
     data = {"username": username, "password": password, "csrf_token": token}
-    r = httpx.post(strict_site.url + "/login", data=data, headers=cookie)
+    r = support.post(strict_site.url + "/login", data=data, headers=cookie)
     assert r.status_code == 429
     assert "127.0.0.1" in r.text
     assert _audit(ws, "login")[-1]["detail"] == "rate limited"
 
 
 def test_cookies_are_secure_when_configured(strict_site: Site) -> None:
-    r = httpx.get(strict_site.url + "/login")
+    r = support.get(strict_site.url + "/login")
     login_cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(LOGIN_COOKIE))
     assert "secure" in {p.strip().lower() for p in login_cookie.split(";")}
 

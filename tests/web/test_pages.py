@@ -42,7 +42,7 @@ def test_security_headers_on_every_kind_of_response(analyst: httpx.Client, path:
 
 
 def test_login_page_has_security_headers_too(site: Site) -> None:
-    r = httpx.get(site.url + "/login")
+    r = support.get(site.url + "/login")
     assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
@@ -191,7 +191,7 @@ def test_overview_before_analyze_shows_a_clear_empty_state(unanalysed: Site) -> 
         assert 'id="chart-segments"' not in r.text
         assert 'id="chart-revenue"' in r.text  # revenue needs no analysis
         assert "Not analysed yet — run salescope analyze" in c.get("/?lang=en").text
-    body = httpx.get(
+    body = support.get(
         unanalysed.url + "/api/v1/overview", headers={"Authorization": f"Bearer {unanalysed.tokens['admin']}"}
     )
     assert body.json()["analysed"] is False

@@ -74,11 +74,11 @@ def clients(site: Site) -> Iterator[dict[str, httpx.Client]]:
     sessions = {}
     api = {}
     for role in ROLES:
-        client = httpx.Client(base_url=site.url)
+        client = support.client(site.url)
         username, password, _ = support.USERS[role]
         assert support.login(client, username, password).status_code == 303
         sessions[role] = client
-        api[role] = httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.tokens[role]}"})
+        api[role] = support.client(site.url, headers={"Authorization": f"Bearer {site.tokens[role]}"})
     yield {**{f"page:{r}": c for r, c in sessions.items()}, **{f"api:{r}": c for r, c in api.items()}}
     for c in [*sessions.values(), *api.values()]:
         c.close()
@@ -99,7 +99,7 @@ def test_route_status_for_role(clients: dict[str, httpx.Client], route: tuple[st
 @pytest.mark.parametrize("route", sorted(MATRIX))
 def test_anonymous_gets_nothing(site: Site, route: tuple[str, str]) -> None:
     method, path = route
-    r = httpx.request(method, site.url + path.replace("{customer_id}", OWN))
+    r = support.request(method, site.url + path.replace("{customer_id}", OWN))
     if path.startswith("/api/"):
         assert r.status_code == 401
         assert r.json()["ok"] is False
@@ -139,7 +139,7 @@ def test_sales_lists_hold_only_their_customers(clients: dict[str, httpx.Client])
 def test_fallback_owner_sees_customer_known_only_from_sales(site: Site) -> None:
     username, password, salesperson = support.SALES_LI
     assert support.owner_of("C008") == salesperson
-    with httpx.Client(base_url=site.url) as c:
+    with support.client(site.url) as c:
         support.login(c, username, password)
         assert c.get("/customers/C008").status_code == 200
         ids = {i["customer_id"] for i in c.get("/api/v1/customers?limit=500").json()["items"]}
