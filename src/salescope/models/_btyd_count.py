@@ -26,6 +26,8 @@ from salescope.models._btyd_base import (
     check_weights,
     compress,
     delta_interval,
+    hessian_from_gradient,
+    hessian_from_value,
     maximise,
     numeric_gradient,
 )
@@ -136,7 +138,7 @@ class CountModel(FittedModel):
                 names=self.param_names,
                 max_iter=self.max_iter,
                 gtol=gtol,
-                hessian_step=1e-5,
+                hessian=hessian_from_gradient(objective),
             )
 
         def value(theta: Array) -> float:
@@ -150,7 +152,7 @@ class CountModel(FittedModel):
             names=self.param_names,
             max_iter=self.max_iter,
             gtol=gtol,
-            hessian_step=1e-4,
+            hessian=hessian_from_value(value),
         )
 
     # -- per-customer quantities ------------------------------------------------------------

@@ -25,6 +25,7 @@ from salescope.models._btyd_base import (
     check_weights,
     compress,
     delta_interval,
+    hessian_from_gradient,
     maximise,
 )
 from salescope.models._btyd_count import CountModel
@@ -88,7 +89,7 @@ class GammaGamma(FittedModel):
             names=self.param_names,
             max_iter=self.max_iter,
             gtol=gtol,
-            hessian_step=1e-5,
+            hessian=hessian_from_gradient(objective),
         )
 
     def log_likelihood(self, frequency: ArrayLike, monetary: ArrayLike) -> Array:

@@ -32,10 +32,10 @@ def hyp2f1_one(b: NDArray[np.float64], c: NDArray[np.float64], z: NDArray[np.flo
     zz = z.ravel()[active]
     qab, qap, qam = aa + bb, aa + 1.0, aa - 1.0
     cc = np.ones_like(zz)
-    d = _guard(1.0 - qab * zz / qap)
-    d = 1.0 / d
+    d = 1.0 / _guard(1.0 - qab * zz / qap)
     h = d.copy()
     result = out.ravel()
+    done = np.zeros(zz.shape, dtype=bool)
     for m in range(1, _MAX_ITER + 1):
         m2 = 2.0 * m
         num = m * (bb - m) * zz / ((qam + m2) * (aa + m2))
@@ -47,12 +47,15 @@ def hyp2f1_one(b: NDArray[np.float64], c: NDArray[np.float64], z: NDArray[np.flo
         cc = _guard(1.0 + num / cc)
         delta = d * cc
         h *= delta
-        done = np.abs(delta - 1.0) <= 1e-15
-        if done.any():
+        done |= np.abs(delta - 1.0) <= 1e-15
+        # Dropping converged entries costs a copy of every state array, so do it in batches.
+        n_done = int(done.sum())
+        if n_done == done.size or (n_done and (n_done * 4 >= done.size or m % 32 == 0)):
             result[active[done]] = h[done]
             keep = ~done
             active = active[keep]
             aa, bb, zz, qab, qap, qam, cc, d, h = (v[keep] for v in (aa, bb, zz, qab, qap, qam, cc, d, h))
+            done = np.zeros(active.shape, dtype=bool)
             if active.size == 0:
                 return result.reshape(z.shape)
     raise ModelFitError(
@@ -63,4 +66,5 @@ def hyp2f1_one(b: NDArray[np.float64], c: NDArray[np.float64], z: NDArray[np.flo
 
 def _guard(v: NDArray[np.float64]) -> NDArray[np.float64]:
     """Lentz's method replaces exact zeros by a tiny number so the recurrence never divides by zero."""
-    return np.where(np.abs(v) < _TINY, _TINY, v)
+    v[v == 0.0] = _TINY
+    return v
