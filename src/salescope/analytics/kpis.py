@@ -173,18 +173,62 @@ def _attach(base: ir.Table, other: ir.Table, keys: list[str]) -> ir.Table:
     return joined.drop(*[f"{k}_right" for k in keys if f"{k}_right" in joined.columns])
 
 
-def _slice(t: ir.Table, by: str | None) -> ir.Table:
-    if by is None:
-        return t.mutate(dim=ibis.literal("total"), slice=ibis.literal("total"))
-    col = t[DIMENSIONS[by]].cast("string")
-    return t.mutate(dim=ibis.literal(by), slice=ibis.coalesce(col, ibis.literal(NONE_LABEL)))
+Dims = str | None | tuple[str | None, ...] | list[str | None]
+
+
+def _dims(by: Dims) -> list[str | None]:
+    dims: list[str | None] = list(by) if isinstance(by, tuple | list) else [by]
+    for d in dims:
+        check_dim(d)
+    return dims
+
+
+def _slice(t: ir.Table, by: Dims) -> ir.Table:
+    """One copy of each line per dimension, tagged with ``dim`` and ``slice``, so one query serves many slicings."""
+    parts = []
+    for d in _dims(by):
+        if d is None:
+            parts.append(t.mutate(dim=ibis.literal("total"), slice=ibis.literal("total")))
+        else:
+            col = t[DIMENSIONS[d]].cast("string")
+            parts.append(t.mutate(dim=ibis.literal(d), slice=ibis.coalesce(col, ibis.literal(NONE_LABEL))))
+    return parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+
+
+def kpi_lines(
+    sales: ir.Table,
+    *,
+    freq: str,
+    by: Dims = None,
+    fiscal_start_month: int = 1,
+    products: ir.Table | None = None,
+    customer_scores: ir.Table | None = None,
+    cost_known: CostKnown = "line_or_product",
+) -> ir.Table:
+    """Stage one of :func:`kpi_table`: each line with its period, its slice per dimension, and the period of
+    its customer's first order. Worth materialising when several KPI queries follow."""
+    check_freq(freq)
+    dims = _dims(by)
+    lines = sales_lines(sales, products=products, customer_scores=customer_scores, cost_known=cost_known)
+    buyers = lines.filter(lines.customer_id.notnull() & (lines.amount > 0))
+    first = assign_period(
+        buyers.group_by(f_customer_id=buyers.customer_id).aggregate(first_order=buyers.order_date.min()),
+        "first_order",
+        freq,
+        fiscal_start_month,
+    ).select("f_customer_id", first_idx="period_idx")
+    lines = lines.left_join(first, lines.customer_id == first.f_customer_id).drop("f_customer_id")
+    lines = _slice(assign_period(lines, "order_date", freq, fiscal_start_month), dims)
+    return lines.select(
+        *KEYS, "order_id", "customer_id", "product_id", "amount", "quantity", "line_cost", "list_amount", "first_idx"
+    )
 
 
 def kpi_table(
     sales: ir.Table,
     *,
     freq: str,
-    by: str | None = None,
+    by: Dims = None,
     fiscal_start_month: int = 1,
     products: ir.Table | None = None,
     customer_scores: ir.Table | None = None,
@@ -196,22 +240,48 @@ def kpi_table(
 ) -> ir.Table:
     """KPIs per period (and slice of ``by``), columns as the ``kpis`` warehouse table.
 
+    ``by`` is one dimension, ``None`` for the total, or a sequence of them: one query
+    then returns every slicing (the engine plans and scans once instead of per dimension).
+
     ``start``/``end`` limit the periods reported, not the history: a customer's first
     order and the previous period's revenue still come from before ``start``.
     """
-    check_freq(freq)
-    check_dim(by)
-    lines = sales_lines(sales, products=products, customer_scores=customer_scores, cost_known=cost_known)
-    buyers = lines.filter(lines.customer_id.notnull() & (lines.amount > 0))
-    first = assign_period(
-        buyers.group_by(f_customer_id=buyers.customer_id).aggregate(first_order=buyers.order_date.min()),
-        "first_order",
-        freq,
-        fiscal_start_month,
-    ).select("f_customer_id", first_idx="period_idx")
-    lines = lines.left_join(first, lines.customer_id == first.f_customer_id).drop("f_customer_id")
-    lines = _slice(assign_period(lines, "order_date", freq, fiscal_start_month), by)
+    lines = kpi_lines(
+        sales,
+        freq=freq,
+        by=by,
+        fiscal_start_month=fiscal_start_month,
+        products=products,
+        customer_scores=customer_scores,
+        cost_known=cost_known,
+    )
+    return kpis_from_lines(
+        lines,
+        freq=freq,
+        by=by,
+        fiscal_start_month=fiscal_start_month,
+        products=products,
+        inventory=inventory,
+        purchases=purchases,
+        start=start,
+        end=end,
+    )
 
+
+def kpis_from_lines(
+    lines: ir.Table,
+    *,
+    freq: str,
+    by: Dims = None,
+    fiscal_start_month: int = 1,
+    products: ir.Table | None = None,
+    inventory: ir.Table | None = None,
+    purchases: ir.Table | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ir.Table:
+    """Stage two of :func:`kpi_table`: the KPIs from :func:`kpi_lines` (a query or a table holding its rows)."""
+    dims = _dims(by)
     pos = lines.amount > 0
     base = lines.group_by(KEYS).aggregate(
         revenue=lines.amount.sum(),
@@ -256,13 +326,14 @@ def kpi_table(
         "inventory_value": ibis.null("decimal(18,4)"),
         "fill_rate": ibis.null("float64"),
     }
-    if by in STOCK_DIMENSIONS:
+    stock_dims = [d for d in dims if d in STOCK_DIMENSIONS]
+    if stock_dims:
         if inventory is not None:
-            stock = _inventory(inventory, products, freq, by, fiscal_start_month)
+            stock = _inventory(inventory, products, freq, stock_dims, fiscal_start_month)
             t = _attach(t, stock, JOIN)
             stock_cols["inventory_value"] = t.inventory_value
         if purchases is not None:
-            fill = _fill_rate(purchases, products, freq, by, fiscal_start_month)
+            fill = _fill_rate(purchases, products, freq, stock_dims, fiscal_start_month)
             t = _attach(t, fill, JOIN)
             stock_cols["fill_rate"] = t.fill_rate
     zero = ibis.literal(0)
@@ -314,20 +385,18 @@ def kpi_table(
     return out.order_by(["dim", "slice", "period_idx"])
 
 
-def _product_slice(t: ir.Table, products: ir.Table | None, by: str | None) -> ir.Table:
-    if by == "category":
-        if products is None:
-            return t.mutate(dim=ibis.literal("category"), slice=ibis.literal(NONE_LABEL))
+def _product_slice(t: ir.Table, products: ir.Table | None, dims: list[str | None]) -> ir.Table:
+    if "category" in dims and products is not None:
         p = products.select(pp_id=products.product_id, pp_category=products.category)
         t = t.left_join(p, t.product_id == p.pp_id)
-        return t.mutate(dim=ibis.literal("category"), slice=ibis.coalesce(t.pp_category, ibis.literal(NONE_LABEL)))
-    if by == "product":
-        return t.mutate(dim=ibis.literal("product"), slice=t.product_id)
-    return t.mutate(dim=ibis.literal("total"), slice=ibis.literal("total"))
+        category = t.pp_category
+    else:
+        category = ibis.null("string")
+    return _slice(t.mutate(category=category), dims)
 
 
 def _inventory(
-    inventory: ir.Table, products: ir.Table | None, freq: str, by: str | None, fiscal_start_month: int
+    inventory: ir.Table, products: ir.Table | None, freq: str, dims: list[str | None], fiscal_start_month: int
 ) -> ir.Table:
     inv = inventory
     if products is not None:
@@ -337,16 +406,16 @@ def _inventory(
     else:
         value = inv.value
     inv = inv.mutate(stock_value=value)
-    inv = _product_slice(assign_period(inv, "snapshot_date", freq, fiscal_start_month), products, by)
+    inv = _product_slice(assign_period(inv, "snapshot_date", freq, fiscal_start_month), products, dims)
     per_snapshot = inv.group_by([*JOIN, "snapshot_date"]).aggregate(v=inv.stock_value.sum())
     return per_snapshot.group_by(JOIN).aggregate(inventory_value=per_snapshot.v.mean().cast("decimal(18,4)"))
 
 
 def _fill_rate(
-    purchases: ir.Table, products: ir.Table | None, freq: str, by: str | None, fiscal_start_month: int
+    purchases: ir.Table, products: ir.Table | None, freq: str, dims: list[str | None], fiscal_start_month: int
 ) -> ir.Table:
     po = purchases.filter(purchases.received_qty.notnull() & (purchases.quantity > 0))
-    po = _product_slice(assign_period(po, "order_date", freq, fiscal_start_month), products, by)
+    po = _product_slice(assign_period(po, "order_date", freq, fiscal_start_month), products, dims)
     got = ibis.least(po.received_qty, po.quantity)
     return po.group_by(JOIN).aggregate(fill_rate=_ratio(got.sum(), po.quantity.sum()))
 
