@@ -75,11 +75,17 @@ def _looks_like_text(text: str) -> bool:
 
 
 def _mostly_cjk(text: str) -> bool:
-    wide = [ch for ch in text if ord(ch) > 0x7F]
+    """Whether GB18030-decoded text reads like Chinese rather than latin-1 accents read as pairs.
+
+    Latin-1 "Åland" also decodes as GBK (Å and the following "A" form one character), but such
+    characters take an ASCII byte as their second half, which real Chinese text almost never does.
+    """
+    wide = [ch for ch in text[:65536] if ord(ch) > 0x7F]
     if not wide:
         return True
     cjk = sum(1 for ch in wide if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
-    return cjk / len(wide) >= 0.6
+    ascii_trail = sum(1 for ch in wide if len(b := ch.encode("gb18030")) == 2 and b[1] < 0x80)
+    return cjk / len(wide) >= 0.6 and ascii_trail / len(wide) <= 0.2
 
 
 def detect(path: Path) -> str:
@@ -112,7 +118,7 @@ def detect(path: Path) -> str:
     except UnicodeDecodeError:
         text = ""
     wide = sum(1 for ch in text if ord(ch) > 0x7F)
-    if text and _looks_like_text(text) and wide / len(text) < 0.2:
+    if text and _looks_like_text(text) and wide / len(text) < 0.5:
         return name
     raise InputError(
         "cannot tell the text encoding of the file",
