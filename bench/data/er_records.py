@@ -362,6 +362,14 @@ class ErrorRates:
     missing: float = 0.25
 
 
+# "typos": every kind of typo and transposition, fields missing at random, but a person keeps one
+# phone. "hard": also a new phone on one record in ten, and more fields missing.
+PROFILES: dict[str, ErrorRates] = {
+    "typos": ErrorRates(phone_changed=0.0, missing=0.15),
+    "hard": ErrorRates(),
+}
+
+
 def uscc(rng: random.Random, admin: str) -> str:
     """A 统一社会信用代码 with a correct GB 32100-2015 check character."""
     body = "91" + admin + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))

@@ -26,6 +26,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "name_translit",
     "phone",
     "email",
+    "email_digits",
     "birth_date",
     "id_number",
     "tax_id",
@@ -125,6 +126,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     translit = nz.per_distinct(nz.company_translit, core).where(
         company, nz.per_distinct(nz.person_name_translit, name_key)
     )
+    email = nz.email_keys(_column(df, "email"))
     birth = nz.per_distinct(iso_date, _column(df, "birth_date"))
     from_id = id_number.map(lambda v: f"{v[6:10]}-{v[10:12]}-{v[12:14]}", na_action="ignore")
     birth = birth.where(birth.notna(), from_id)
@@ -136,7 +138,9 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             "name_core": core,
             "name_translit": translit,
             "phone": nz.phone_keys(_column(df, "phone")),
-            "email": nz.email_keys(_column(df, "email")),
+            "email": email,
+            # emily.flores30 and emily.flores36 are two people: similar addresses must share their digits.
+            "email_digits": email.map(lambda v: re.sub(r"\D", "", v.split("@")[0]), na_action="ignore"),
             "birth_date": birth,
             "id_number": id_number,
             "tax_id": tax,
@@ -148,4 +152,5 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     )
     for c in FEATURE_COLUMNS[1:]:
         features[c] = features[c].astype("object").where(features[c].notna(), None)
+    features["email_digits"] = features["email_digits"].where(features["email"].notna(), None)
     return features

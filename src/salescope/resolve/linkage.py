@@ -145,6 +145,20 @@ def _similar(col: str, m: tuple[float, float, float], u: tuple[float, float, flo
     )
 
 
+def email_comparison() -> Any:
+    """Exact, or similar with the same digits (a typo in the letters; not emily.flores30 vs emily.flores36)."""
+    similar = cll.And(cll.JaroWinklerLevel("email", 0.88), cll.ExactMatchLevel("email_digits"))
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            _level(cll.ExactMatchLevel("email"), 0.8, 1e-5),
+            _level(similar, 0.1, 2e-4),
+            _else(0.1, 0.99979),
+        ],
+    )
+
+
 def _present(features: pd.DataFrame, col: str) -> bool:
     return col in features.columns and int(features[col].notna().sum()) >= 2
 
@@ -154,7 +168,7 @@ def _comparisons(features: pd.DataFrame, kind: Kind) -> list[tuple[str, Any]]:
     if kind == "person":
         wanted.append(("name_translit", person_name_comparison()))
         wanted.append(("phone", _exact_or_typo("phone", (0.75, 0.05, 0.2), (1e-5, 1e-4, 0.99989))))
-        wanted.append(("email", _similar("email", (0.8, 0.1, 0.1), (1e-5, 5e-4, 0.99949))))
+        wanted.append(("email", email_comparison()))
         wanted.append(("birth_date", _exact_or_typo("birth_date", (0.88, 0.07, 0.05), (6e-5, 1e-3, 0.99894))))
         wanted.append(("id_number", _exact("id_number", 0.995, 1e-6)))
     else:

@@ -90,7 +90,8 @@ def _text(value: object) -> str:
     """NFKC folds full-width forms (ＡＢＣ，（）) into their ASCII twins; case is folded too."""
     if _missing(value):
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip().lower()
+    folded = unicodedata.normalize("NFKC", str(value)).lower()
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 @lru_cache(maxsize=65536)
@@ -306,7 +307,7 @@ def address_key(raw: object) -> str:
 
 def code_key(raw: object) -> str:
     """Source customer codes compare without case, width, spaces or an Excel float tail (1001.0)."""
-    text = re.sub(r"\s+", "", _text(raw)).upper()
+    text = unicodedata.normalize("NFKC", re.sub(r"\s+", "", _text(raw)).upper())
     artefact = _FLOAT_ARTEFACT.match(text)
     return artefact.group(1) if artefact else text
 
