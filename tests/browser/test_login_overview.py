@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,18 @@ def test_login_form_leads_to_drawn_charts(server: support.Server) -> None:
                 assert ink > 500, f"{chart} canvas is blank ({ink} drawn pixels)"
             assert "销售概览" in page.inner_text("h1")  # zh-CN is the default language
             page.screenshot(path=str(ARTIFACTS / "overview-zh.png"), full_page=True)
+
+            # Clicking the pie's slice at twelve o'clock (ECharts starts the first slice there, clockwise)
+            # opens the customer list filtered to that segment.
+            first = json.loads(page.inner_text("#overview-data"))["segments"][0]
+            box = page.locator("#chart-segments").bounding_box()
+            assert box is not None
+            ring = min(box["width"], box["height"]) / 2 * (0.38 + 0.68) / 2  # mid-radius of the donut
+            page.mouse.click(box["x"] + box["width"] * 0.5 + 3, box["y"] + box["height"] * 0.42 - ring)
+            page.wait_for_url(f"{server.url}/customers?segment={first['segment']}")
+            assert page.locator("#segment option[selected]").get_attribute("value") == first["segment"]
+            page.go_back()
+            page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=30_000)
 
             page.click("text=English")
             page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=30_000)

@@ -138,6 +138,17 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(site: Site) -> None:
     assert _audit(site.ws, "logout")[-1]["username"] == support.USERS["viewer"][0]
 
 
+def test_expired_session_sends_the_browser_back_to_login(site: Site) -> None:
+    with support.logged_in(site.url, "viewer") as c:
+        digest = hashlib.sha256(c.cookies[SESSION_COOKIE].encode()).hexdigest()
+        past = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        site.ws.appdb.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?", (past, digest))
+        r = c.get("/customers")
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login")
+        assert c.get("/api/v1/me").status_code == 401
+
+
 def test_csrf_token_from_header_is_accepted(site: Site) -> None:
     with support.logged_in(site.url, "viewer") as c:
         token = support.csrf_of(c.get("/").text)

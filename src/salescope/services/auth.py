@@ -381,7 +381,7 @@ def token_principal(ws: Workspace, token: str) -> Principal | None:
 def revoke_token(ws: Workspace, token_id: int, *, actor: str | None = None) -> None:
     row = ws.appdb.one("SELECT id, revoked_at FROM api_tokens WHERE id = ?", (token_id,))
     if row is None:
-        raise NotFoundError(f"There is no API token with id {token_id}; list them with `salescope token list`.")
+        raise NotFoundError(f"There is no API token with id {token_id}.")
     if row["revoked_at"] is None:
         ws.appdb.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (_stamp(_now()), token_id))
         audit(ws, "token.revoke", username=actor, detail=f"token={token_id}")
