@@ -7,8 +7,8 @@ is pairwise precision / recall / F1 against the true clusters, plus the number o
 whose strong keys (ID number, tax id, as written in the records) contradict each other.
 
 The peer is what a notebook user would write: one string per record (NFKC-folded lower-case
-name, phone digits, birth date), ``rapidfuzz.process.cdist`` with ``token_sort_ratio``, pairs at or above a cutoff linked,
-connected components as clusters. Its cutoff is tuned on a different seed, not on the
+name, phone digits, birth date), ``rapidfuzz.process.cdist`` with ``token_sort_ratio``, pairs at
+or above a cutoff linked, connected components as clusters. Its cutoff is tuned on a different seed, not on the
 measured sample.
 
 Run: ``.venv/bin/python -m bench.bench_er [--people 2000] [--companies 1000] [--record]``
@@ -122,15 +122,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
     args = parser.parse_args()
-    typos, hard = er_records.PROFILES["typos"], er_records.PROFILES["hard"]
+    typos, hard, repeats = er_records.PROFILES["typos"], er_records.PROFILES["hard"], args.repeats
     results = [
-        run("people with typos", lambda s: er_records.people(args.people, seed=s, rates=typos), args.seed, args.repeats),
-        run("people, hard", lambda s: er_records.people(args.people, seed=s, rates=hard), args.seed, args.repeats),
+        run("people with typos", lambda s: er_records.people(args.people, seed=s, rates=typos), args.seed, repeats),
+        run("people, hard", lambda s: er_records.people(args.people, seed=s, rates=hard), args.seed, repeats),
         run(
             "companies with typos",
             lambda s: er_records.companies(args.companies, seed=s, rates=typos),
             args.seed,
-            args.repeats,
+            repeats,
         ),
     ]
     if args.record:
