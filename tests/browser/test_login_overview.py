@@ -95,6 +95,7 @@ def test_login_form_leads_to_drawn_charts(server: support.Server) -> None:
             page.mouse.click(box["x"] + box["width"] * 0.5 + 3, box["y"] + box["height"] * 0.42 - ring)
             page.wait_for_url(f"{server.url}/customers?segment={first['segment']}")
             assert page.locator("#segment option[selected]").get_attribute("value") == first["segment"]
+            page.screenshot(path=str(ARTIFACTS / "customers-segment.png"), full_page=True)
             page.go_back()
             page.wait_for_selector("#chart-revenue[data-drawn=true]", timeout=30_000)
 
