@@ -137,12 +137,12 @@ def demo(
 
 
 def _render_demo(result: Any) -> None:
-    from salescope.i18n.numbers import format_money
+    from salescope.i18n.numbers import format_compact, format_money
 
     s = result.summary
     t = Table(title="导入 Imports", show_lines=False)
     for col in ("file", "kind", "rows", "loaded", "duplicates", "quarantined", "skipped"):
-        t.add_column(col, justify="right" if col not in ("file", "kind") else "left")
+        t.add_column(col, justify="right" if col not in ("file", "kind") else "left", no_wrap=True)
     for r in result.imports:
         t.add_row(
             Path(r.file).name,
@@ -151,7 +151,8 @@ def _render_demo(result: Any) -> None:
         )
     out.print(t)
     out.print(
-        f"销售额 Revenue [bold]{format_money(s['revenue'], locale='zh-CN')}[/] · 订单 Orders {s['orders']:,} · "
+        f"销售额 Revenue [bold]{format_compact(s['revenue'], 'zh-CN', money=True)}[/] "
+        f"({format_money(s['revenue'], locale='zh-CN')}) · 订单 Orders {s['orders']:,} · "
         f"客户 Customers {s['customers']:,} · {s['first_date']} → {s['last_date']}"
     )
     seg = Table(title="RFM 客户分群 Segments")
@@ -160,7 +161,9 @@ def _render_demo(result: Any) -> None:
     seg.add_column("客户 Customers", justify="right")
     seg.add_column("销售额 Revenue", justify="right")
     for r in s["segments"]:
-        seg.add_row(r["segment_zh"], r["segment_en"], f"{r['customers']:,}", format_money(r["revenue"], locale="zh-CN"))
+        seg.add_row(
+            r["segment_zh"], r["segment_en"], f"{r['customers']:,}", format_compact(r["revenue"], "zh-CN", money=True)
+        )
     out.print(seg)
     out.print(f"Excel 报告 report: {result.report}")
 
