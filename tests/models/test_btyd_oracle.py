@@ -2,9 +2,10 @@
 
 Both libraries fit the same customers; parameters must agree to 1e-4 relative (lifetimes
 stops at a gradient tolerance of 1e-7 on its own scaling, so closer agreement is not its
-to give). Predictions are compared twice: lifetimes' predictions against ours at
-lifetimes' own parameters (the formulas; agreement to 1e-8), and against ours at our
-parameters (the whole pipeline; 1e-4).
+to give; its Pareto/NBD defaults to 1e-4 from a random start, so it is seeded and run at
+1e-8). Predictions are compared twice: lifetimes' predictions against ours at lifetimes'
+own parameters (the formulas; agreement to 1e-8), and against ours at our parameters
+(the whole pipeline; 1e-4).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, Pa
 data = json.load(open(sys.argv[1]))
 t = data["t"]
 out = {}
+np.random.seed(0)
 for name, cls in (("bgnbd", BetaGeoFitter), ("pareto", ParetoNBDFitter), ("mbgnbd", ModifiedBetaGeoFitter)):
     f, r, T = (np.array(data[name][k]) for k in ("frequency", "recency", "T"))
-    model = cls().fit(f, r, T)
+    # ParetoNBDFitter defaults to tol=1e-4 from a random start, which moves its estimates by ~1e-4 run to run.
+    model = cls().fit(f, r, T, tol=1e-8) if name == "pareto" else cls().fit(f, r, T)
     out[name] = {
         "params": {k: float(v) for k, v in model.params_.items()},
         "predict": model.conditional_expected_number_of_purchases_up_to_time(t, f, r, T).tolist(),

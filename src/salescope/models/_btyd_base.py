@@ -26,9 +26,9 @@ Array = NDArray[np.float64]
 Objective = Callable[[Array], tuple[float, Array]]
 
 LOG_BOUND = 25.0
-"""Log-parameters live in [-25, 25] (about 1e-11 to 7e10); an optimum at the edge means the data cannot identify it."""
+"""Log-parameters are searched within +-25 of their natural size; the edge means the data cannot identify them."""
 DRIFT_BOUND = 15.0
-"""Beyond e^15 (about 3e6, or below 3e-7) a parameter that has not converged is taken to be running off."""
+"""An estimate e^15 (about 3e6) times above or below its natural size is taken to be running off."""
 
 
 def as_vector(values: ArrayLike, name: str) -> Array:
@@ -215,6 +215,7 @@ def maximise(
     objective: Objective,
     theta0: Array,
     *,
+    scale: Array,
     total_weight: float,
     model: str,
     names: Sequence[str],
@@ -224,27 +225,34 @@ def maximise(
 ) -> MLResult:
     """L-BFGS-B on the mean negative log-likelihood, then Newton polishing; raise ModelFitError on failure.
 
-    The polishing steps reuse one Hessian (a chord method: near the optimum it converges
-    almost as fast as Newton's and costs one Hessian instead of one per step); the
-    Hessian is recomputed at the end only if the polish moved the estimate.
+    The search runs on phi = log(params) - scale, where ``scale`` is the log of each
+    parameter's natural size in these data (alpha in the time unit, gamma in the currency),
+    so bounds and the "running off" test mean the same thing whatever the units. The
+    polishing steps reuse one Hessian (a chord method: near the optimum it converges almost
+    as fast as Newton's and costs one Hessian instead of one per step); it is recomputed at
+    the end only if the polish moved the estimate.
     """
+
+    def shifted(phi: Array) -> tuple[float, Array]:
+        return objective(phi + scale)
+
     bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         res = optimize.minimize(
-            objective,
-            theta0,
+            shifted,
+            np.clip(theta0 - scale, -LOG_BOUND, LOG_BOUND),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
             options={"maxiter": max_iter, "ftol": 1e-15, "gtol": gtol},
         )
-    theta = np.asarray(res.x, dtype=np.float64)
-    f, g = objective(theta)
+    phi = np.asarray(res.x, dtype=np.float64)
+    f, g = shifted(phi)
     n_iter = int(res.nit)
     _check_finite(f, g, model)
-    _check_interior(theta, names, model)
-    hess = hessian(theta)
-    start = theta
+    _check_interior(phi, scale, names, model, LOG_BOUND - 1.0)
+    hess = hessian(phi + scale)
+    start = phi
     for _ in range(10):
         if np.max(np.abs(g)) <= gtol * 1e-3:
             break
@@ -253,34 +261,32 @@ def maximise(
             break
         accepted = False
         for shrink in (1.0, 0.5, 0.25, 0.125):
-            cand = np.clip(theta + shrink * step, -LOG_BOUND, LOG_BOUND)
-            fc, gc = objective(cand)
+            cand = np.clip(phi + shrink * step, -LOG_BOUND, LOG_BOUND)
+            fc, gc = shifted(cand)
             if np.isfinite(fc) and np.all(np.isfinite(gc)) and fc <= f + 1e-13 * max(1.0, abs(f)):
-                theta, f, g, accepted = cand, fc, gc, True
+                phi, f, g, accepted = cand, fc, gc, True
                 break
         n_iter += 1
         if not accepted:
             break
-    if np.max(np.abs(theta - start)) > 1e-3:
-        hess = hessian(theta)
+    if np.max(np.abs(phi - start)) > 1e-3:
+        hess = hessian(phi + scale)
     _check_finite(f, g, model)
-    _check_interior(theta, names, model)
+    # A likelihood that keeps improving while a parameter heads for 0 or infinity has no interior optimum.
+    _check_interior(phi, scale, names, model, DRIFT_BOUND)
     gmax = float(np.max(np.abs(g)))
-    eig = np.linalg.eigvalsh(hess)
-    if gmax > gtol or not np.all(eig > 0):
-        # A likelihood still climbing while a parameter heads for 0 or infinity has no interior optimum.
-        _check_interior(theta, names, model, edge=DRIFT_BOUND)
     if gmax > gtol:
         raise ModelFitError(
             f"The {model} fit did not converge after {n_iter} iterations: the largest gradient of the mean "
             f"log-likelihood is {gmax:.3g} (needs <= {gtol:.1g}; optimiser said {res.message!s})."
         )
+    eig = np.linalg.eigvalsh(hess)
     if not np.all(eig > 0):
         raise ModelFitError(
             f"The {model} likelihood is flat or saddle-shaped at its optimum (Hessian eigenvalues {eig.round(6)}), "
             "so its parameters are not identified by these data."
         )
-    return MLResult(theta, float(f), n_iter, hess * total_weight)
+    return MLResult(phi + scale, float(f), n_iter, hess * total_weight)
 
 
 def _newton_step(hess: Array, g: Array) -> Array | None:
@@ -299,14 +305,14 @@ def _check_finite(f: float, g: Array, model: str) -> None:
         )
 
 
-def _check_interior(theta: Array, names: Sequence[str], model: str, edge: float = LOG_BOUND - 1.0) -> None:
-    outside = np.abs(theta) >= edge
+def _check_interior(phi: Array, scale: Array, names: Sequence[str], model: str, edge: float) -> None:
+    outside = np.abs(phi) >= edge
     if outside.any():
         j = int(np.flatnonzero(outside)[0])
-        where = "infinity" if theta[j] > 0 else "zero"
+        where = "infinity" if phi[j] > 0 else "zero"
         raise ModelFitError(
-            f"The {model} estimate of {names[j]} ran off to {where} ({np.exp(theta[j]):.3g}): the data cannot "
-            "identify it (typically too few repeat purchases, or no sign of customers dropping out)."
+            f"The {model} estimate of {names[j]} ran off to {where} ({np.exp(phi[j] + scale[j]):.3g}): the data "
+            "cannot identify it (typically too few repeat purchases, or no sign of customers dropping out)."
         )
 
 

@@ -120,8 +120,9 @@ class CountModel(FittedModel):
         h = Histories(x, tx, age)
         w = pats.weights[keep]
         total = float(w.sum())
+        scale = np.log(self._start(x, tx, age))
         if theta0 is None:
-            theta0 = np.log(self._start(x, tx, age))
+            theta0 = scale
 
         if self.analytic_gradient:
 
@@ -133,6 +134,7 @@ class CountModel(FittedModel):
             return maximise(
                 objective,
                 theta0,
+                scale=scale,
                 total_weight=total,
                 model=self.model_name,
                 names=self.param_names,
@@ -147,6 +149,7 @@ class CountModel(FittedModel):
         return maximise(
             numeric_gradient(value),
             theta0,
+            scale=scale,
             total_weight=total,
             model=self.model_name,
             names=self.param_names,

@@ -73,8 +73,9 @@ class GammaGamma(FittedModel):
         data = Spends(x, m)
         w = pats.weights
         total = float(w.sum())
+        scale = np.log(np.array([1.0, 2.0, float(np.average(m, weights=w))]))
         if theta0 is None:
-            theta0 = np.log(np.array([1.0, 2.0, float(np.average(m, weights=w))]))
+            theta0 = scale
 
         def objective(theta: Array) -> tuple[float, Array]:
             params = np.exp(theta)
@@ -84,6 +85,7 @@ class GammaGamma(FittedModel):
         return maximise(
             objective,
             theta0,
+            scale=scale,
             total_weight=total,
             model=self.model_name,
             names=self.param_names,
