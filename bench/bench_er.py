@@ -62,28 +62,37 @@ def conflicting_merges(records: pd.DataFrame, pred: np.ndarray) -> int:
     return bad
 
 
-def rapidfuzz_clusters(records: pd.DataFrame, cutoff: float) -> np.ndarray:
-    """The notebook baseline: fuzzy-match one string per record, link pairs over the cutoff."""
+def _record_text(row: pd.Series) -> str:
+    parts = [unicodedata.normalize("NFKC", str(row.get("name") or "")).lower()]
+    parts.append(re.sub(r"\D", "", unicodedata.normalize("NFKC", str(row.get("phone") or "")))[-11:])
+    parts.append(str(row.get("birth_date") or "").replace("/", "-"))
+    return " ".join(p for p in parts if p)
 
-    def text(row: pd.Series) -> str:
-        parts = [unicodedata.normalize("NFKC", str(row.get("name") or "")).lower()]
-        parts.append(re.sub(r"\D", "", unicodedata.normalize("NFKC", str(row.get("phone") or "")))[-11:])
-        parts.append(str(row.get("birth_date") or "").replace("/", "-"))
-        return " ".join(p for p in parts if p)
 
-    strings = records.apply(text, axis=1).tolist()
-    scores = process.cdist(strings, strings, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, dtype=np.uint8)
-    left, right = np.nonzero(np.triu(scores, k=1))
-    n = len(strings)
+def rapidfuzz_scores(records: pd.DataFrame, cutoff: float) -> np.ndarray:
+    strings = records.apply(_record_text, axis=1).tolist()
+    return np.asarray(
+        process.cdist(strings, strings, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, dtype=np.uint8)
+    )
+
+
+def _components(scores: np.ndarray, cutoff: float) -> np.ndarray:
+    left, right = np.nonzero(np.triu(scores >= cutoff, k=1))
+    n = len(scores)
     graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
     return np.asarray(connected_components(graph, directed=False)[1])
 
 
+def rapidfuzz_clusters(records: pd.DataFrame, cutoff: float) -> np.ndarray:
+    """The notebook baseline: fuzzy-match one string per record, link pairs over the cutoff."""
+    return _components(rapidfuzz_scores(records, cutoff), cutoff)
+
+
 def tuned_cutoff(make: Callable[[int], pd.DataFrame], seed: int) -> float:
     sample = make(seed)
-    inputs = sample.drop(columns=LABELS)
+    scores = rapidfuzz_scores(sample.drop(columns=LABELS), min(CUTOFFS))
     truth = sample["cluster"].to_numpy()
-    scored = {c: pairwise(rapidfuzz_clusters(inputs, c), truth)[2] for c in CUTOFFS}
+    scored = {c: pairwise(_components(scores, c), truth)[2] for c in CUTOFFS}
     return max(scored, key=lambda c: scored[c])
 
 

@@ -82,6 +82,13 @@ def _db_api(backend: Backend, spark: Any) -> tuple[Any, Any]:
     return SparkAPI(spark_session=spark), None  # type: ignore[no-untyped-call]
 
 
+def splink_spark_jar() -> str:
+    """Path of Splink's string-similarity UDF jar; a SparkSession for ER needs it in ``spark.jars``."""
+    from splink.internals.spark.jar_location import similarity_jar_location
+
+    return str(similarity_jar_location())
+
+
 def _train(linker: Any, sdf: Any, spec: LinkageSpec) -> Any:
     """Run the plan; returns the linker to predict with (a new one when the plan adjusts the model)."""
     from splink import Linker
