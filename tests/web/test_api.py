@@ -258,3 +258,18 @@ def test_customer_detail_lists_orders_newest_first(site: Site) -> None:
     assert body["profile"]["city"] == "上海"
     first = next(o for o in body["orders"] if o["order_id"] == "SO-1001")
     assert first["lines"] == 2
+
+
+def test_concurrent_requests_each_get_their_own_cursor(site: Site) -> None:
+    """Requests run on many threads over one DuckDB connection; answers stay right when they overlap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = [(role, path) for role in ("admin", "sales") for path in ("/api/v1/overview", "/api/v1/customers")] * 6
+    expected = {
+        (role, path): support.get(site.url + path, headers=bearer(site.tokens[role])).json()
+        for role, path in set(calls)
+    }
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda c: support.get(site.url + c[1], headers=bearer(site.tokens[c[0]])), calls))
+    assert [a.status_code for a in answers] == [200] * len(calls)
+    assert [a.json() for a in answers] == [expected[c] for c in calls]
