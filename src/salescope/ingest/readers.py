@@ -88,7 +88,7 @@ def unique_headers(cells: list[str]) -> list[str]:
 def pick_header(rows: list[list[str]], extra_known: Callable[[str], bool] | None = None) -> int:
     """The index of the header row among the first rows: the row most cells of which read as headers.
 
-    Without recognisable headers, the first row as wide as the widest row (titles are narrower).
+    Without recognisable headers, the first row at least as wide as most rows (titles are narrower).
     """
     known = extra_known or (lambda _h: False)
     best, best_score = -1, 1
@@ -99,8 +99,11 @@ def pick_header(rows: list[list[str]], extra_known: Callable[[str], bool] | None
     if best >= 0:
         return best
     widths = [sum(1 for c in row if c) for row in rows[:HEADER_SCAN_ROWS]]
-    widest = max(widths, default=0)
-    return next((i for i, w in enumerate(widths) if w == widest and widest > 0), 0)
+    filled = [w for w in widths if w > 0]
+    if not filled:
+        return 0
+    usual = max(set(filled), key=lambda w: (filled.count(w), w))
+    return next(i for i, w in enumerate(widths) if w >= usual)
 
 
 # -- CSV ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from salescope.engine import loading
 from salescope.engine.loading import lit, q
-from salescope.engine.warehouse import QueryError, Warehouse
+from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError, NotFoundError, SalescopeError
 from salescope.ingest import mapping as mapping_mod
 from salescope.ingest import parsing, targets
@@ -174,7 +174,8 @@ def import_file(
                 stored.unlink()
         if isinstance(exc, OSError):
             raise _disk_error(exc, ws) from exc
-        if isinstance(exc, QueryError) and _is_disk_full(exc):
+        if isinstance(exc, Exception) and not isinstance(exc, InputError) and _is_disk_full(exc):
+            # The engine's own error types (a failed write, a failed COMMIT) say so only in words.
             raise _disk_error(OSError(errno.ENOSPC, "No space left on device"), ws) from exc
         raise
     return result
@@ -729,11 +730,11 @@ def undo_batch(ws: Workspace, batch_id: str, *, user: str | None = None) -> dict
             removed[table] = n
         removed["restored"] = loading.restore_revisions(wh, batch_id)
         removed.update(_release_entities(wh, batch_id))
-        wh.execute("UPDATE import_batches SET status = 'undone' WHERE batch_id = ?", [batch_id])
+        earlier = info["notes"] if isinstance(info["notes"], list) else []
+        notes = [*earlier, f"undone by {user or 'unknown'} at {dt.datetime.now():%Y-%m-%d %H:%M:%S}"]
         wh.execute(
-            "UPDATE import_batches SET notes = CAST(list_append(CAST(coalesce(notes, '[]') AS JSON)::VARCHAR[], ?) "
-            "AS VARCHAR) WHERE batch_id = ?",
-            [f"undone by {user or 'unknown'} at {dt.datetime.now():%Y-%m-%d %H:%M:%S}", batch_id],
+            "UPDATE import_batches SET status = 'undone', notes = ? WHERE batch_id = ?",
+            [json.dumps(notes, ensure_ascii=False), batch_id],
         )
     return removed
 
