@@ -143,7 +143,7 @@ def heuristic_clv(
 ) -> ir.Table:
     """The practitioners' CLV: 客单价 × 复购率 × 生命周期 × 毛利率 − 获客成本, per customer.
 
-    * 客单价 (average order value): net value per purchase day up to ``as_of``.
+    * 客单价 (average order value): net revenue (returns subtract) per purchase day up to ``as_of``.
     * 复购率 (purchase rate): purchase days per year over the customer's tenure (first
       purchase to ``as_of``), with the tenure floored at ``min_tenure_years`` so a customer
       seen once last week is not extrapolated to 52 purchases a year.
@@ -163,12 +163,12 @@ def heuristic_clv(
             expected = "a number > 0" if positive else "a finite number"
             raise InputError("invalid heuristic CLV parameter", column=name, value=value, expected=expected)
     days = purchase_days(sales, calibration_end=as_of, end=as_of)
-    per = days.group_by("customer_id").aggregate(
-        first_purchase=days.first_purchase.min(),
-        last_purchase=days.order_date.max(),
-        purchases=days.count(),
-        revenue=days.value.sum().cast("float64"),
+    counts = days.group_by("customer_id").aggregate(
+        first_purchase=days.first_purchase.min(), last_purchase=days.order_date.max(), purchases=days.count()
     )
+    rows = sales.filter(sales.customer_id.notnull() & (sales.order_date <= as_of))
+    net = rows.group_by("customer_id").aggregate(revenue=rows.amount.sum().cast("float64"))
+    per = counts.join(net, "customer_id")
     tenure_days = ibis.literal(as_of, type="date").delta(per.first_purchase, unit="day").cast("float64") + 1.0
     tenure = ibis.greatest(tenure_days / DAYS_PER_YEAR, ibis.literal(float(min_tenure_years)))
     aov = per.revenue / per.purchases.cast("float64")
