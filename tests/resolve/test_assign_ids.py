@@ -103,3 +103,15 @@ def test_supplier_prefix_and_missing_columns() -> None:
     assert pd.isna(a.ids.iloc[2])
     empty = assign_ids(pd.DataFrame({"name": pd.Series([], dtype="object")}), pd.DataFrame())
     assert empty.ids.empty and empty.new_entities.empty
+
+
+def test_a_known_code_with_a_contradicting_tax_id_is_not_trusted() -> None:
+    # Both codes are valid GB 32100 codes (check characters computed by uscc_check_char in normalize).
+    first = assign_ids(
+        pd.DataFrame({"code": ["A1"], "name": ["甲公司"], "tax_id": ["91110108MA01C2LT9G"]}), pd.DataFrame()
+    )
+    other = "91310115MA1K3YJ83T"
+    reused = pd.DataFrame({"code": ["A1"], "name": ["乙公司"], "tax_id": [other]})
+    b = assign_ids(reused, first.new_sources)
+    assert b.ids.iloc[0] != first.ids.iloc[0]
+    assert "tax:" + other in set(b.new_sources["source_key"])

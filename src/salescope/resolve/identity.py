@@ -197,10 +197,33 @@ def _lookup(at_level: pd.DataFrame, lv: str, known: dict[str, str]) -> tuple[dic
             continue
         hit = pairs[kind].astype(str).map(known)
         pairs = pairs.assign(hit=hit).dropna(subset=["hit"]).sort_values(["pk", "row"], kind="stable")
+        if kind == "code":
+            pairs = pairs[~_contradicted(pairs, at_level, known)]
         for g, cid in pairs.drop_duplicates("pk")[["pk", "hit"]].itertuples(index=False):
             resolved[str(g)] = str(cid)
             evidence[str(g)] = _EVIDENCE[kind]
     return resolved, evidence
+
+
+def _contradicted(pairs: pd.DataFrame, at_level: pd.DataFrame, known: dict[str, str]) -> np.ndarray:
+    """A known code is trusted unless the record's valid tax id / ID number says it is someone else.
+
+    True where the identity the code points to has a strong key and the record brings a different one.
+    """
+    strong_of: dict[str, set[str]] = {}
+    for key, cid in known.items():
+        if key.startswith(("tax:", "idno:")):
+            strong_of.setdefault(cid, set()).add(key)
+    if not strong_of:
+        return np.zeros(len(pairs), dtype=bool)
+    record_strong = at_level["strong"].reindex(pairs.index)
+    return np.array(
+        [
+            isinstance(mine, str) and cid in strong_of and mine not in strong_of[cid]
+            for mine, cid in zip(record_strong.tolist(), pairs["hit"].tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 def _register(
