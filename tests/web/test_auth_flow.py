@@ -247,3 +247,13 @@ def test_login_page_when_already_logged_in_goes_to_next(site: Site) -> None:
         r = c.get("/login?next=/customers")
         assert r.status_code == 303
         assert r.headers["location"] == "/customers"
+
+
+def test_behind_an_https_proxy_cookies_are_secure_and_hsts_is_sent(site: Site) -> None:
+    """uvicorn trusts X-Forwarded-Proto from 127.0.0.1 (a local reverse proxy), as in a real deployment."""
+    r = support.get(site.url + "/login", headers={"X-Forwarded-Proto": "https"})
+    login_cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(LOGIN_COOKIE))
+    assert "secure" in {p.strip().lower() for p in login_cookie.split(";")}
+    assert r.headers["strict-transport-security"] == "max-age=31536000"
+    plain = support.get(site.url + "/login")
+    assert "strict-transport-security" not in plain.headers

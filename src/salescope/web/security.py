@@ -62,6 +62,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope.get("path", "").startswith("/static/")
+        https = scope.get("scheme") == "https"
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -70,6 +71,8 @@ class SecurityHeaders:
                     headers.setdefault(key, value)
                 if not static:
                     headers.setdefault("cache-control", "no-store")
+                if https:
+                    headers.setdefault("strict-transport-security", "max-age=31536000")
             await send(message)
 
         await self.app(scope, receive, add_headers)
