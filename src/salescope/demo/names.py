@@ -221,11 +221,3 @@ def uscc_codes(rng: np.random.Generator, division: list[str]) -> list[str]:
     check = (31 - (values * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
     full = np.concatenate([first17, chars[check][:, None]], axis=1)
     return [bytes(row).decode() for row in full]
-
-
-def uscc_valid(code: str) -> bool:
-    """GB 32100-2015 check character; used by tests to prove the generated codes are well-formed."""
-    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
-        return False
-    total = sum(_USCC_CHARS.index(c) * int(w) for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
