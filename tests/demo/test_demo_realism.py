@@ -87,6 +87,24 @@ def test_customer_value_follows_the_pareto_principle(small_demo: Demo) -> None:
     assert 0.7 <= top <= 0.92, top
 
 
+def test_customers_arrive_churn_and_come_back(small_demo: Demo) -> None:
+    days: dict[str, set[dt.date]] = collections.defaultdict(set)
+    for line in _sales(small_demo):
+        if line["客户编号"] and Decimal(str(line["amount"])) > 0:
+            days[str(line["客户编号"])].add(line["date"])  # type: ignore[arg-type]
+    first_month = collections.Counter((min(d).year, min(d).month) for d in days.values())
+    months = sorted({(d.year, d.month) for ds in days.values() for d in ds})
+    assert all(first_month[m] >= 5 for m in months[3:])  # new customers every month
+    dated = {c: sorted(d) for c, d in days.items()}
+    churned = [c for c, d in dated.items() if len(d) >= 3 and d[-1] < END - dt.timedelta(days=270)]
+    came_back = [
+        c for c, d in dated.items() if any((b - a).days > 180 for a, b in zip(d, d[1:], strict=False)) and len(d) >= 4
+    ]
+    one_off = [c for c, d in dated.items() if len(d) == 1]
+    # Enough of each for RFM segments, lifecycle stages and BTYD fits to have signal.
+    assert len(churned) > 100 and len(came_back) > 30 and len(one_off) > 100, (len(churned), len(came_back))
+
+
 def test_product_popularity_is_zipf_within_each_category(small_demo: Demo) -> None:
     lines: collections.Counter[str] = collections.Counter()
     category: dict[str, str] = {}
