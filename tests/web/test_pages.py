@@ -97,7 +97,10 @@ def test_language_switch_sets_a_cookie_and_sticks(site: Site) -> None:
         assert {s["name"] for s in data["segments"]} <= {e for _, _, e in support.SEGMENTS.values()}
         assert "<h1>销售概览</h1>" in c.get("/?lang=zh-CN").text
         assert "<h1>销售概览</h1>" in c.get("/").text
-        assert "<h1>销售概览</h1>" in c.get("/?lang=klingon").text  # unknown languages fall back quietly
+        c.get("/?lang=en")
+        junk = c.get("/?lang=klingon")  # an unknown language is ignored: the remembered one stays
+        assert "<h1>Sales overview</h1>" in junk.text
+        assert not any(h.startswith(LANG_COOKIE) for h in junk.headers.get_list("set-cookie"))
 
 
 def test_language_links_keep_the_query(analyst: httpx.Client) -> None:

@@ -27,12 +27,3 @@ def normalise_locale(value: str) -> Locale:
     if found is None:
         raise InputError("unknown language", value=value, expected="one of zh-CN, en")
     return cast(Locale, found)
-
-
-def pick_locale(requested: str | None, default: str = DEFAULT_LOCALE) -> Locale:
-    """The requested locale when we ship it, else the default; for untrusted input such as cookies."""
-    if requested:
-        found = _ALIASES.get(requested.strip().lower())
-        if found is not None:
-            return cast(Locale, found)
-    return normalise_locale(default)

@@ -16,14 +16,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from salescope.errors import InputError
 from salescope.i18n import (
-    LOCALES,
     Translator,
     format_compact,
     format_money,
     format_number,
     format_percent,
-    pick_locale,
+    normalise_locale,
 )
 from salescope.web.auth import current_session
 from salescope.web.security import set_cookie
@@ -41,9 +41,19 @@ _env = jinja2.Environment(
 templates = Jinja2Templates(env=_env)
 
 
+def _known(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalise_locale(value)
+    except InputError:
+        return None
+
+
 def locale_of(request: Request) -> str:
-    default = request.app.state.workspace.settings.locale
-    return pick_locale(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE), default)
+    """``?lang=`` if it names a language we ship, else the cookie's, else the workspace default."""
+    chosen = _known(request.query_params.get("lang")) or _known(request.cookies.get(LANG_COOKIE))
+    return chosen or normalise_locale(request.app.state.workspace.settings.locale)
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
@@ -70,7 +80,6 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         "request": request,
         "t": Translator(locale),
         "locale": locale,
-        "locales": LOCALES,
         "lang_url": lang_url,
         "principal": session.principal if session else None,
         "csrf_token": session.csrf_token if session else "",
@@ -82,7 +91,6 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
-    requested = request.query_params.get("lang")
-    if requested and pick_locale(requested, locale) == locale:
+    if _known(request.query_params.get("lang")):
         set_cookie(request, response, LANG_COOKIE, locale, max_age=365 * 24 * 3600)
     return response
