@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -98,7 +99,7 @@ def test_customers_arrive_churn_and_come_back(small_demo: Demo) -> None:
     dated = {c: sorted(d) for c, d in days.items()}
     churned = [c for c, d in dated.items() if len(d) >= 3 and d[-1] < END - dt.timedelta(days=270)]
     came_back = [
-        c for c, d in dated.items() if any((b - a).days > 180 for a, b in zip(d, d[1:], strict=False)) and len(d) >= 4
+        c for c, d in dated.items() if any((b - a).days > 180 for a, b in itertools.pairwise(d)) and len(d) >= 4
     ]
     one_off = [c for c, d in dated.items() if len(d) == 1]
     # Enough of each for RFM segments, lifecycle stages and BTYD fits to have signal.
