@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from salescope.models.forecasting import decompose
+from salescope.models.forecasting import MIN_RELATIVE_SCALE, decompose
 
 THRESHOLD = 3.5
 METRICS: tuple[str, ...] = ("revenue", "orders", "customers_active")
@@ -29,14 +29,19 @@ _FIRST_MONDAY = date(1970, 1, 5)
 COLUMNS = ["freq", "metric", "dim", "slice", "period", "period_start", "value", "expected", "z", "direction"]
 
 
-def robust_z(x: np.ndarray) -> np.ndarray:
-    """(x - median) / (1.4826 MAD); the mean absolute deviation stands in when over half the values tie."""
+def robust_z(x: np.ndarray, min_scale: float = 0.0) -> np.ndarray:
+    """(x - median) / (1.4826 MAD); the mean absolute deviation stands in when over half the values tie.
+
+    ``min_scale`` floors the scale, so a series that repeats itself almost exactly does
+    not turn rounding noise into "anomalies".
+    """
     x = np.asarray(x, dtype="float64")
     med = float(np.median(x))
     dev = np.abs(x - med)
     scale = _MAD_TO_SD * float(np.median(dev))
     if scale == 0:
         scale = 1.2533 * float(np.mean(dev))  # sqrt(pi/2): mean absolute deviation to SD under normality
+    scale = max(scale, min_scale)
     if scale == 0:
         return np.zeros_like(x)
     return (x - med) / scale
@@ -64,7 +69,8 @@ def detect(idx: np.ndarray, values: np.ndarray, freq: str, threshold: float = TH
     if len(full) < MIN_POINTS:
         return pd.DataFrame(columns=["period_idx", "value", "expected", "z"])
     parts = decompose(full, SEASON.get(freq, 1))
-    z = robust_z(parts.remainder)
+    # Departures under MIN_RELATIVE_SCALE x the mean level are noise whatever the residuals' own spread.
+    z = robust_z(parts.remainder, MIN_RELATIVE_SCALE * float(np.mean(np.abs(full))))
     hit = np.abs(z) >= threshold
     return pd.DataFrame(
         {

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from salescope.analytics.anomalies import detect_all
@@ -31,7 +33,7 @@ from salescope.analytics.kpis import (
     sales_lines,
     target_progress,
 )
-from salescope.analytics.trends import CONTRIBUTION_DIMS, lmdi_drivers
+from salescope.analytics.trends import CONTRIBUTION_DIMS, calendar_effects, lmdi_drivers, seasonality
 from salescope.analytics.trends import contribution as contribution_expr
 from salescope.errors import InputError
 from salescope.schema.tables import KPIS
@@ -221,6 +223,51 @@ def _totals(wh: Warehouse, lines: ir.Table, a: tuple[date, date], b: tuple[date,
         out[f"revenue_{tag}"] = float(rev or 0)
         out[f"orders_{tag}"] = int(n or 0)
     return out
+
+
+def trends(
+    ws: Workspace,
+    principal: Principal | None = None,
+    *,
+    freq: str = "week",
+    by: str | None = None,
+    metric: str = "revenue",
+    window: int | None = None,
+) -> dict[str, Any]:
+    """One KPI over time per slice with its moving average and seasonal decomposition, plus calendar effects."""
+    if metric not in KPIS.column_names or metric in ("freq", "period", "dim", "slice", "period_start", "period_end"):
+        raise InputError("unknown KPI metric", column="metric", value=metric, expected="a column of the kpis table")
+    window = window or {"day": 7, "week": 4, "month": 3, "quarter": 4, "year": 2}[freq]
+    season = {"day": 7, "week": 52, "month": 12}.get(freq, 1)
+    data = kpis(ws, principal, freq=freq, by=by)
+    series: dict[str, list[dict[str, Any]]] = {}
+    for item in data["items"]:
+        series.setdefault(item["slice"], []).append(item)
+    out = []
+    for slc, items in series.items():
+        values = np.array([float(i[metric] or 0.0) for i in items])
+        ma = pd.Series(values).rolling(window, min_periods=1).mean()
+        season_info = seasonality(values, season)
+        out.append(
+            {
+                "slice": slc,
+                "periods": [i["period"] for i in items],
+                "values": values.tolist(),
+                f"ma{window}": ma.round(4).tolist(),
+                "seasonality": {k: season_info[k] for k in ("period", "strength", "seasonal")},
+            }
+        )
+    with reading(ws) as wh:
+        sales = _sales(wh, principal)
+        daily = wh.to_pandas(sales.group_by(day=sales.order_date).aggregate(revenue=sales.amount.sum().cast("float64")))
+    return {
+        "freq": freq,
+        "by": by,
+        "metric": metric,
+        "window": window,
+        "series": out,
+        "calendar": calendar_effects(daily),
+    }
 
 
 def anomalies(ws: Workspace, *, freq: str | None = None, metric: str | None = None, limit: int = 100) -> dict[str, Any]:
