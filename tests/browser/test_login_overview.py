@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-import support
+import web_support as support
 
 from salescope.services.workspace import Workspace
 from salescope.web.app import create_app

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import support
-from support import Site
+import web_support as support
+from web_support import Site
 
 from salescope.services.workspace import Workspace
 from salescope.web.app import create_app

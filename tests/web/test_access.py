@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
-import support
+import web_support as support
 
 from salescope.errors import PermissionDeniedError
 from salescope.services.access import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-import support
-from support import Site
+import web_support as support
+from web_support import Site
 
 from salescope.engine.warehouse import QueryError
 from salescope.errors import InputError

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import support
-from support import Site
+import web_support as support
+from web_support import Site
 
 from salescope.services import auth
 from salescope.services.workspace import Workspace

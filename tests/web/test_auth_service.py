@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-import support
+import web_support as support
 from argon2 import Type
 from hypothesis import given
 from hypothesis import strategies as st

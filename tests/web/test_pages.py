@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import support
-from support import Site
+import web_support as support
+from web_support import Site
 
 from salescope.i18n import format_money
 from salescope.services.workspace import Workspace

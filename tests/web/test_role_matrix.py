@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import support
+import web_support as support
 from fastapi.routing import APIRoute
-from support import Site
+from web_support import Site
 
 pytestmark = [support.IBIS_DEPRECATION]
 
