@@ -90,7 +90,7 @@ class BetaGeo(CountModel):
     def _p_alive(self, params: Array, h: Histories) -> Array:
         return expit(-self._log_odds_dead(params, h))
 
-    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
+    def _expected_if_alive(self, params: Array, t: Array, h: Histories) -> Array:
         r, alpha, a, b = params
         x = h.x
         z = t / (alpha + h.T + t)
@@ -98,7 +98,7 @@ class BetaGeo(CountModel):
         c = a + b + x + offset
         f = hyp2f1(a + b + offset - r, a - 1, c, z)
         bracket = 1.0 - np.exp((a - 1) * np.log1p(-z)) * f
-        return c / (a - 1) * bracket * self._p_alive(params, h)
+        return c / (a - 1) * bracket
 
 
 class ModifiedBetaGeo(BetaGeo):

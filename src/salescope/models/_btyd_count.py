@@ -92,8 +92,12 @@ class CountModel(FittedModel):
     def _p_alive(self, params: Array, h: Histories) -> Array:
         raise NotImplementedError
 
-    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
+    def _expected_if_alive(self, params: Array, t: Array, h: Histories) -> Array:
+        """Expected purchases in (T, T + t] for a customer known to be alive at T."""
         raise NotImplementedError
+
+    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
+        return self._expected_if_alive(params, t, h) * self._p_alive(params, h)
 
     def _start(self, x: Array, tx: Array, T: Array) -> Array:
         raise NotImplementedError
@@ -188,7 +192,12 @@ class CountModel(FittedModel):
         """Expected repeat purchases in (0, t] for a customer just acquired (the unconditional E[X(t)])."""
         horizon = as_vector(t, "t")
         zeros = np.zeros_like(horizon)
-        return self._checked(self._expected(self._params(), horizon, Histories(zeros, zeros, zeros)), "E[X(t)]")
+        params = self._params()
+        # Everyone has the same history (0, 0, 0), so P(alive) is one number (1, except under the MBG/NBD).
+        alive = self._p_alive(params, Histories(np.zeros(1), np.zeros(1), np.zeros(1)))[0]
+        return self._checked(
+            self._expected_if_alive(params, horizon, Histories(zeros, zeros, zeros)) * alive, "E[X(t)]"
+        )
 
     def cumulative_expected_purchases(
         self, times: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -199,7 +208,8 @@ class CountModel(FittedModel):
         params = self._params()
 
         def table(h: Histories) -> Array:
-            return np.stack([self._expected(params, np.full(h.x.size, t), h) for t in grid], axis=1)
+            alive = self._p_alive(params, h)
+            return np.stack([self._expected_if_alive(params, np.full(h.x.size, t), h) * alive for t in grid], axis=1)
 
         return self._checked(_per_pattern(table, x, tx, age), "the expected number of purchases")
 

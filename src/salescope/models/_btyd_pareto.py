@@ -57,13 +57,13 @@ class ParetoNBD(CountModel):
         _, alive, died = self._log_terms(params, h)
         return expit(alive - died)
 
-    def _expected(self, params: Array, t: Array, h: Histories) -> Array:
+    def _expected_if_alive(self, params: Array, t: Array, h: Histories) -> Array:
         r, alpha, s, beta = params
         # (1 - ((beta+T)/(beta+T+t))^(s-1)) / (s-1), continuous through s = 1 where it is log(1 + t/(beta+T))
         log_ratio = -np.log1p(t / (beta + h.T))
         k = s - 1.0
         growth = -log_ratio if abs(k) < 1e-10 else -np.expm1(k * log_ratio) / k
-        return (r + h.x) * (beta + h.T) / (alpha + h.T) * growth * self._p_alive(params, h)
+        return (r + h.x) * (beta + h.T) / (alpha + h.T) * growth
 
 
 def _log_g(params: Array, x: Array, t: Array) -> Array:
