@@ -157,6 +157,12 @@ def suppliers(path: Path, rng: np.random.Generator, sup: Suppliers, end: dt.date
     return ledger
 
 
+def _po_status(received_day: int, received_qty: int, quantity: int) -> str:
+    if received_day < 0:
+        return PURCHASE_STATUS[2]
+    return PURCHASE_STATUS[1] if received_qty < quantity else PURCHASE_STATUS[0]
+
+
 def purchases(
     path: Path,
     rng: np.random.Generator,
@@ -175,13 +181,7 @@ def purchases(
     for i in range(n):
         ordered = _day(start, po.order_day[i])
         received = po.received_day[i]
-        status = (
-            PURCHASE_STATUS[2]
-            if received < 0
-            else PURCHASE_STATUS[1]
-            if po.received_qty[i] < po.quantity[i]
-            else PURCHASE_STATUS[0]
-        )
+        status = _po_status(int(received), int(po.received_qty[i]), int(po.quantity[i]))
         rows.append(
             [
                 f"CG{ordered.year}{ordered.month:02d}-{po.po_number[i]:05d}",
