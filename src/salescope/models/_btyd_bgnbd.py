@@ -92,13 +92,17 @@ class BetaGeo(CountModel):
 
     def _expected_if_alive(self, params: Array, t: Array, h: Histories) -> Array:
         r, alpha, a, b = params
-        x = h.x
-        z = t / (alpha + h.T + t)
         offset = 0.0 if self.modified else -1.0
-        c = a + b + x + offset
-        f = hyp2f1(a + b + offset - r, a - 1, c, z)
-        bracket = 1.0 - np.exp((a - 1) * np.log1p(-z)) * f
-        return c / (a - 1) * bracket
+
+        def expected(x: Array, T: Array, t: Array | float) -> Array:
+            z = t / (alpha + T + t)
+            c = a + b + x + offset
+            f = hyp2f1(a + b + offset - r, a - 1, c, z)
+            return np.asarray(c / (a - 1) * (1.0 - np.exp((a - 1) * np.log1p(-z)) * f), dtype=np.float64)
+
+        if t.size and np.all(t == t[0]):
+            return h.on_xT(lambda x, T: expected(x, T, float(t[0])))
+        return expected(h.x, h.T, t)
 
 
 class ModifiedBetaGeo(BetaGeo):

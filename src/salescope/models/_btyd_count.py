@@ -67,6 +67,15 @@ class Histories:
     def on_T(self, fn: Callable[[Array], Array]) -> Array:
         return self._T.apply(fn)
 
+    @cached_property
+    def _xT(self) -> Patterns:
+        return compress((self.x, self.T), np.ones(self.x.size))
+
+    def on_xT(self, fn: Callable[[Array, Array], Array]) -> Array:
+        """Once per distinct (x, T) pair: predictions for alive customers do not depend on t_x."""
+        pats = self._xT
+        return np.asarray(fn(*pats.columns), dtype=np.float64)[pats.inverse]
+
 
 def _per_pattern(fn: Callable[[Histories], Array], x: Array, tx: Array, T: Array) -> Array:
     """Evaluate once per distinct (x, t_x, T) when the customers repeat patterns enough to pay for the sort."""
