@@ -34,6 +34,7 @@ from salescope.ingest.readers import Reader, RenumberError, database_url, open_r
 from salescope.ingest.text import header_key
 from salescope.resolve.identity import assign_ids, record_keys
 from salescope.schema.kinds import KINDS
+from salescope.services import quality
 from salescope.services.progress import NoProgress, Progress
 from salescope.services.workspace import Workspace
 
@@ -222,6 +223,8 @@ def _import(
             tally, extra_notes = _load_fact(wh, stage.name, cmap, plan, batch_id)
         stage.drop()
         notes = parsing.notes(plan) + extra_notes + cmap.notes
+        if tally["loaded"]:
+            notes += quality.summary_notes(wh, targets.TABLE_OF[cmap.kind], batch_id)
         if cmap.ignored:
             notes.append("columns not used: " + ", ".join(cmap.ignored))
         rows = sum(tally.values())
