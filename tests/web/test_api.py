@@ -48,8 +48,9 @@ def test_every_api_path_without_credentials_is_401_in_the_pinned_shape(site: Sit
     assert r.headers["www-authenticate"] == "Bearer"
 
 
-def test_wrong_method_without_credentials_is_also_401(site: Site) -> None:
+def test_wrong_method_or_bad_parameters_without_credentials_are_also_401(site: Site) -> None:
     assert_error_shape(support.delete(site.url + "/api/v1/customers"), 401)
+    assert_error_shape(support.get(site.url + "/api/v1/customers?limit=0"), 401)
 
 
 @pytest.mark.parametrize(
