@@ -472,6 +472,45 @@ def user_add(
             out.print(f"Password: {password}")
 
 
+@user_app.command("list")
+def user_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False, debug: DebugOpt = False) -> None:
+    """List users and their roles."""
+    with _guard(debug):
+        from salescope.services.auth import list_users
+
+        users = list_users(_workspace(workspace))
+        _print_json(users) if as_json else _table(users, "用户 Users")
+
+
+@token_app.command("list")
+def token_list(
+    name: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List API tokens (never their secrets)."""
+    with _guard(debug):
+        from salescope.services.auth import list_tokens
+
+        tokens = list_tokens(_workspace(workspace), name)
+        _print_json(tokens) if as_json else _table(tokens, "API tokens")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `salescope token list`).")],
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Revoke an API token at once."""
+    with _guard(debug):
+        from salescope.services.auth import revoke_token
+
+        revoke_token(_workspace(workspace), token_id, actor="cli")
+        out.print(f"Token {token_id} revoked.")
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="The user the token acts as.")],
