@@ -80,6 +80,39 @@ def _conformal(h: int) -> Any:
     return ConformalIntervals(h=h, n_windows=2)
 
 
+def _fourier_ets(season: int, terms: int, alias: str) -> Any:
+    """A statsforecast model: a smooth Fourier season (``terms`` harmonics, fitted on the series less its
+    centred moving average) plus a non-seasonal AutoETS of what remains.
+
+    It complements MSTL on weekly data: with two to four years of weeks, STL's week-by-week seasonal
+    estimate carries each year's noise into every future year, while a handful of harmonics carry only
+    the shape (the same idea as Prophet's yearly seasonality, which is a Fourier series too).
+    """
+    m = _models()
+
+    class FourierETS(m.MSTL):  # type: ignore[misc,name-defined]
+        def forecast(
+            self,
+            y: np.ndarray,
+            h: int,
+            X: Any = None,
+            X_future: Any = None,
+            level: list[int] | None = None,
+            fitted: bool = False,
+        ) -> dict[str, Any]:
+            y = np.asarray(y, dtype="float64")
+            n = len(y)
+            beta = _fourier_beta(y - _centred_mean(y, season), season, terms)
+            seas = _fourier_basis(np.arange(n + h), season, terms) @ beta
+            res: dict[str, Any] = self.trend_forecaster.forecast(y=y - seas[:n], h=h, level=level, fitted=fitted)
+            return {
+                k: v + (seas[:n] if k.startswith("fitted") else seas[n:]) if isinstance(v, np.ndarray) else v
+                for k, v in res.items()
+            }
+
+    return FourierETS(season_length=season, trend_forecaster=m.AutoETS(model="ZZN"), alias=alias)
+
+
 def candidates(freq: str, cls: SeriesClass, *, arima: bool, horizon: int, with_intervals: bool = False) -> list[Any]:
     """The statsforecast models tried for one class of series; the seasonal-naive baseline comes first."""
     m = _models()
@@ -90,6 +123,7 @@ def candidates(freq: str, cls: SeriesClass, *, arima: bool, horizon: int, with_i
         out.append(m.SeasonalNaive(season_length=season, alias=BASELINE))
         if season > 24:
             out.append(m.MSTL(season_length=season, trend_forecaster=m.AutoETS(model="ZZN"), alias="MSTL"))
+            out.append(_fourier_ets(season, FOURIER_FORECAST_TERMS, "FourierETS"))
             out.append(m.AutoETS(season_length=1, alias="AutoETS"))
             if arima:
                 out.append(m.AutoARIMA(season_length=1, alias="AutoARIMA"))
@@ -364,6 +398,8 @@ LOCAL_WINDOW = 13
 STL_MIN_CYCLES = 6
 # Residuals smaller than this share of the series' mean level are never "far out" (see ``_far_out``).
 MIN_RELATIVE_SCALE = 0.01
+# Harmonics of the yearly shape in the FourierETS forecaster (Prophet's default for yearly seasonality is 10).
+FOURIER_FORECAST_TERMS = 6
 # Harmonics of the seasonal shape fitted when there are too few cycles for STL.
 FOURIER_TERMS = 6
 
@@ -409,19 +445,29 @@ def decompose(y: np.ndarray, period: int) -> Decomposition:
     return Decomposition(trend, seasonal, y - trend - seasonal)
 
 
-def _fourier_season(detrended: np.ndarray, period: int) -> np.ndarray:
-    """A smooth seasonal shape: least squares on ``FOURIER_TERMS`` sine/cosine pairs, refitted once without
-    the points the first fit leaves far out (|robust z| > 3.5), so a spike neither bends the shape nor
-    hides in it. Free per-week values from two or three cycles would fit the noise instead."""
-    t = np.arange(len(detrended))
-    k = np.arange(1, min(FOURIER_TERMS, period // 2) + 1)
+def _fourier_basis(t: np.ndarray, period: int, terms: int) -> np.ndarray:
+    k = np.arange(1, min(terms, period // 2) + 1)
     angle = 2 * np.pi * np.outer(t, k) / period
-    x = np.hstack([np.sin(angle), np.cos(angle)])
-    keep = np.ones(len(t), dtype=bool)
+    return np.hstack([np.sin(angle), np.cos(angle)])
+
+
+def _fourier_beta(detrended: np.ndarray, period: int, terms: int = FOURIER_TERMS) -> np.ndarray:
+    """Least squares on ``terms`` sine/cosine pairs, refitted once without the points the first fit leaves
+    far out (|robust z| > 3.5), so a spike neither bends the shape nor hides in it."""
+    x = _fourier_basis(np.arange(len(detrended)), period, terms)
+    keep = np.ones(len(detrended), dtype=bool)
+    beta = np.zeros(x.shape[1])
     for _ in range(2):
         beta = np.linalg.lstsq(x[keep], detrended[keep], rcond=None)[0]
         keep = ~_far_out(detrended - x @ beta, MIN_RELATIVE_SCALE * float(np.mean(np.abs(detrended))))
-    return np.asarray(x @ beta, dtype="float64")
+    return np.asarray(beta, dtype="float64")
+
+
+def _fourier_season(detrended: np.ndarray, period: int) -> np.ndarray:
+    """A smooth seasonal shape of a few Fourier terms: free per-week values from two or three cycles would
+    fit the noise instead."""
+    beta = _fourier_beta(detrended, period)
+    return np.asarray(_fourier_basis(np.arange(len(detrended)), period, FOURIER_TERMS) @ beta, dtype="float64")
 
 
 def _seasonal_fill(y: np.ndarray, far: np.ndarray, period: int) -> np.ndarray:
