@@ -147,13 +147,20 @@ def classify(wh: Warehouse, stage: str, spec: FactLoad) -> str:
         )
         needs_numbers = int(missing) > 0
     if needs_numbers and spec.line_of:
+        # Numbered on a narrow table (order, row): windows over the full staged rows sort every column.
         oid = q(spec.line_of)
+        explicit = "line_no" if "line_no" in Staging.columns_of(wh, stage) else "CAST(NULL AS BIGINT)"
         wh.execute(
-            f"CREATE TEMP TABLE {q(name)} AS SELECT * REPLACE (CASE WHEN _bucket IS DISTINCT FROM 'skipped' AND "
-            f"{oid} IS NOT NULL THEN coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY {oid}), 0) "
-            f"+ row_number() OVER (PARTITION BY {oid}, line_no IS NULL ORDER BY source_row)) END AS line_no) "
-            f"FROM ({select} {spec.joins})"
+            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT source_row, coalesce({explicit}, "
+            f"coalesce(max({explicit}) OVER (PARTITION BY {oid}), 0) "
+            f"+ row_number() OVER (PARTITION BY {oid}, {explicit} IS NULL ORDER BY source_row)) AS line_no "
+            f"FROM {q(stage)} WHERE _bucket IS DISTINCT FROM 'skipped' AND {oid} IS NOT NULL"
         )
+        wh.execute(
+            f"CREATE TEMP TABLE {q(name)} AS SELECT * REPLACE (_ln.line_no AS line_no) FROM ({select} {spec.joins}) "
+            "LEFT JOIN _lines _ln USING (source_row)"
+        )
+        wh.execute("DROP TABLE IF EXISTS _lines")
     else:
         wh.execute(f"CREATE TEMP TABLE {q(name)} AS {select} {spec.joins}")
     keys = ", ".join(q(k) for k in spec.key)
