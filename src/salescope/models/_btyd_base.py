@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy.special import expit, logit, ndtri
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from salescope.errors import InputError, ModelFitError
 
@@ -129,7 +130,8 @@ def compress(columns: Sequence[Array], weights: Array) -> Patterns:
     n = columns[0].size
     order = np.lexsort(tuple(reversed(columns)))
     sorted_cols = [c[order] for c in columns]
-    new = np.ones(n, dtype=bool)
+    new = np.zeros(n, dtype=bool)
+    new[0] = n > 0
     for c in sorted_cols:
         new[1:] |= c[1:] != c[:-1]
     starts = np.flatnonzero(new)
@@ -137,6 +139,13 @@ def compress(columns: Sequence[Array], weights: Array) -> Patterns:
     inverse[order] = np.cumsum(new) - 1
     counts = np.add.reduceat(weights[order], starts)
     return Patterns(tuple(c[starts] for c in sorted_cols), counts, inverse)
+
+
+def weighted_sum(w: Array, values: Array) -> Any:
+    """sum_i w_i * values[..., i]: a number for one row of values, a vector for several (gradients are k x n)."""
+    if values.ndim == 1:
+        return float((w * values).sum())
+    return (values * w).sum(axis=1)
 
 
 class Levels:
@@ -148,7 +157,8 @@ class Levels:
         self.inverse: NDArray[np.intp] = inverse.reshape(column.shape)
 
     def apply(self, fn: Callable[[Array], Array]) -> Array:
-        return np.asarray(fn(self.values), dtype=np.float64)[self.inverse]
+        """fn of the distinct values, gathered back along the last axis (fn may return several rows)."""
+        return np.asarray(fn(self.values), dtype=np.float64)[..., self.inverse]
 
 
 @dataclass
@@ -233,6 +243,34 @@ def maximise(
     the end only if the polish moved the estimate.
     """
 
+    # A fit is hundreds of calls of a few milliseconds; with multithreaded BLAS, scipy's L-BFGS-B
+    # waits on worker threads at every step and ran thirty times slower on a busy machine here.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _maximise(
+            objective,
+            theta0,
+            scale=scale,
+            total_weight=total_weight,
+            model=model,
+            names=names,
+            max_iter=max_iter,
+            gtol=gtol,
+            hessian=hessian,
+        )
+
+
+def _maximise(
+    objective: Objective,
+    theta0: Array,
+    *,
+    scale: Array,
+    total_weight: float,
+    model: str,
+    names: Sequence[str],
+    max_iter: int,
+    gtol: float,
+    hessian: Callable[[Array], Array],
+) -> MLResult:
     def shifted(phi: Array) -> tuple[float, Array]:
         return objective(phi + scale)
 
@@ -449,7 +487,7 @@ def delta_interval(
         finally:
             m._theta = theta
         jac = np.asarray(np.stack(grads, axis=-1), dtype=np.float64)
-        var += np.einsum("...i,ij,...j->...", jac, cov, jac)
+        var += ((jac[..., :, None] * cov) * jac[..., None, :]).sum(axis=(-2, -1))
     sd = np.sqrt(np.maximum(var, 0.0))
     lo, hi = inv(y0 - zq * sd), inv(y0 + zq * sd)
     exact = (base <= 0) | ((base >= 1) if scale == "logit" else np.zeros_like(base, dtype=bool))

@@ -34,22 +34,24 @@ class BetaGeo(CountModel):
         """(log constant, log 'alive at T' term, log 'dropped after the last purchase' term) per customer.
 
         The second beta function is a ratio of the first, B(a+1, b+x-1) = B(a, b+x) a / (b+x-1)
-        (MBG/NBD: B(a+1, b+x) = B(a, b+x+1) a / (b+x)), so one betaln per distinct x suffices.
+        (MBG/NBD: B(a+1, b+x) = B(a, b+x+1) a / (b+x)), so one betaln per distinct x suffices;
+        everything that depends on x alone is computed per distinct x and gathered in one go.
         """
         r, alpha, a, b = params
-        x = h.x
         shift = 1.0 if self.modified else 0.0
-        common = h.on_x(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-        lb = h.on_x(lambda u: betaln(a, b + u + shift))
-        t1 = lb - (r + x) * h.on_T(lambda u: np.log(alpha + u))
-        t2 = (
-            lb
-            + np.log(a)
-            - h.on_x(lambda u: np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift))
-            - (r + x) * h.on_tx(lambda u: np.log(alpha + u))
-        )
-        if not self.modified:
-            t2 = np.where(x > 0, t2, -np.inf)
+
+        def per_x(u: Array) -> Array:
+            lb = betaln(a, b + u + shift)
+            second = lb + np.log(a) - np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift)
+            if not self.modified:
+                second = np.where(u > 0, second, -np.inf)
+            common = gammaln(r + u) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+            return np.stack([common, lb, second])
+
+        common, lb, second = h.on_x(per_x)
+        rx = r + h.x
+        t1 = lb - rx * h.on_T(lambda u: np.log(alpha + u))
+        t2 = second - rx * h.on_tx(lambda u: np.log(alpha + u))
         return common, t1, t2
 
     def _loglik(self, params: Array, h: Histories) -> Array:
@@ -58,34 +60,43 @@ class BetaGeo(CountModel):
 
     def _loglik_grad(self, params: Array, h: Histories) -> tuple[Array, Array]:
         r, alpha, a, b = params
-        x = h.x
         shift = 1.0 if self.modified else 0.0
         common, t1, t2 = self._terms(params, h)
         lse = np.logaddexp(t1, t2)
         w1, w2 = np.exp(t1 - lse), np.exp(t2 - lse)
-        inv_at = h.on_T(lambda u: 1.0 / (alpha + u))
-        inv_atx = h.on_tx(lambda u: 1.0 / (alpha + u))
-        d_r = h.on_x(lambda u: digamma(r + u)) - digamma(r) + np.log(alpha) + w1 * np.log(inv_at) + w2 * np.log(inv_atx)
-        d_alpha = r / alpha - (r + x) * (w1 * inv_at + w2 * inv_atx)
-        # d/da and d/db of log B(a, b+x+shift) and of the ratio a / (b + x - 1 + shift)
-        psi_abx = h.on_x(lambda u: digamma(a + b + u + shift))
-        psi_bx = h.on_x(lambda u: digamma(b + u + shift))
-        inv_bx = h.on_x(lambda u: 1.0 / (b + np.maximum(u, 1.0 - shift) - 1.0 + shift))
-        psi_ab = digamma(a + b)
-        d_lb_a = digamma(a) - psi_abx
-        d_lb_b = psi_bx - psi_abx
-        d_a = -(digamma(a) - psi_ab) + d_lb_a + w2 / a
-        d_b = -(digamma(b) - psi_ab) + d_lb_b - w2 * inv_bx
-        return common + lse, np.stack([d_r, d_alpha, d_a, d_b], axis=1)
+
+        def per_x(u: Array) -> Array:
+            psi_abx = digamma(a + b + u + shift)
+            return np.stack(
+                [
+                    digamma(r + u) - digamma(r) + np.log(alpha),  # d/dr of the constant
+                    digamma(a + b) - psi_abx,  # d/da of -log B(a, b) + log B(a, b+x+shift)
+                    digamma(a + b) - digamma(b) + digamma(b + u + shift) - psi_abx,  # d/db of the same
+                    1.0 / (b + np.maximum(u, 1.0 - shift) - 1.0 + shift),  # -d/db of log a / (b+x-1+shift)
+                ]
+            )
+
+        d_r0, d_a0, d_b0, inv_bx = h.on_x(per_x)
+        log_at, inv_at = h.on_T(lambda u: np.stack([np.log(alpha + u), 1.0 / (alpha + u)]))
+        log_atx, inv_atx = h.on_tx(lambda u: np.stack([np.log(alpha + u), 1.0 / (alpha + u)]))
+        grad = np.empty((4, h.x.size))
+        grad[0] = d_r0 - w1 * log_at - w2 * log_atx
+        grad[1] = r / alpha - (r + h.x) * (w1 * inv_at + w2 * inv_atx)
+        grad[2] = d_a0 + w2 / a
+        grad[3] = d_b0 - w2 * inv_bx
+        return common + lse, grad
 
     def _log_odds_dead(self, params: Array, h: Histories) -> Array:
         """log P(dropped out) / P(alive) given the history."""
         r, alpha, a, b = params
-        x = h.x
         shift = 1.0 if self.modified else 0.0
-        ratio = (r + x) * (h.on_T(lambda u: np.log(alpha + u)) - h.on_tx(lambda u: np.log(alpha + u)))
-        odds = np.log(a) - h.on_x(lambda u: np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift)) + ratio
-        return odds if self.modified else np.where(x > 0, odds, -np.inf)
+        ratio = (r + h.x) * (h.on_T(lambda u: np.log(alpha + u)) - h.on_tx(lambda u: np.log(alpha + u)))
+
+        def per_x(u: Array) -> Array:
+            odds = np.log(a) - np.log(b + np.maximum(u, 1.0 - shift) - 1.0 + shift)
+            return odds if self.modified else np.where(u > 0, odds, -np.inf)
+
+        return h.on_x(per_x) + ratio
 
     def _p_alive(self, params: Array, h: Histories) -> Array:
         return expit(-self._log_odds_dead(params, h))

@@ -7,7 +7,9 @@ compression, warm starts, prediction over many customers and intervals live here
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar, Self
 
@@ -30,6 +32,7 @@ from salescope.models._btyd_base import (
     hessian_from_value,
     maximise,
     numeric_gradient,
+    weighted_sum,
 )
 
 _COMPRESS_ABOVE = 2_000
@@ -74,16 +77,55 @@ class Histories:
     def on_xT(self, fn: Callable[[Array, Array], Array]) -> Array:
         """Once per distinct (x, T) pair: predictions for alive customers do not depend on t_x."""
         pats = self._xT
-        return np.asarray(fn(*pats.columns), dtype=np.float64)[pats.inverse]
+        return np.asarray(fn(*pats.columns), dtype=np.float64)[..., pats.inverse]
+
+
+@dataclass
+class _Entry:
+    columns: tuple[Array, Array, Array]
+    patterns: Patterns | None
+    histories: Histories
+
+
+class _PatternCache:
+    """The last few customer bases, compressed once.
+
+    A CLV run asks for P(alive), expected purchases, CLV and their intervals of the same
+    customers a few dozen times; sorting a million histories each time would cost more
+    than the models. A hit needs element-wise equal arrays (one pass, no hashing).
+    """
+
+    def __init__(self, size: int = 2) -> None:
+        self._size = size
+        self._entries: list[_Entry] = []
+        self._lock = threading.Lock()
+
+    def get(self, x: Array, tx: Array, T: Array) -> _Entry:
+        with self._lock:
+            for i, e in enumerate(self._entries):
+                if all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(e.columns, (x, tx, T), strict=True)):
+                    self._entries.insert(0, self._entries.pop(i))
+                    return e
+        cols = (x.copy(), tx.copy(), T.copy())
+        pats: Patterns | None = None
+        if x.size > _COMPRESS_ABOVE:
+            pats = compress(cols, np.ones(x.size))
+            if pats.weights.size > 0.5 * x.size:
+                pats = None
+        entry = _Entry(cols, pats, Histories(*pats.columns) if pats else Histories(*cols))
+        with self._lock:
+            self._entries = [entry, *self._entries][: self._size]
+        return entry
+
+
+_CACHE = _PatternCache()
 
 
 def _per_pattern(fn: Callable[[Histories], Array], x: Array, tx: Array, T: Array) -> Array:
     """Evaluate once per distinct (x, t_x, T) when the customers repeat patterns enough to pay for the sort."""
-    if x.size > _COMPRESS_ABOVE:
-        pats = compress((x, tx, T), np.ones(x.size))
-        if pats.weights.size <= 0.5 * x.size:
-            return np.asarray(fn(Histories(*pats.columns)))[pats.inverse]
-    return fn(Histories(x, tx, T))
+    entry = _CACHE.get(x, tx, T)
+    values = np.asarray(fn(entry.histories))
+    return values[entry.patterns.inverse] if entry.patterns is not None else values
 
 
 class CountModel(FittedModel):
@@ -121,16 +163,23 @@ class CountModel(FittedModel):
                 f"No customer made a repeat purchase, so the {self.model_name} purchase and dropout rates "
                 "cannot be estimated; use a longer calibration period."
             )
-        pats = compress((x, tx, age), w)
+        h: Histories | None = None
+        if weights is None:
+            entry = _CACHE.get(x, tx, age)
+            h = entry.histories
+            pats = entry.patterns or Patterns(entry.columns, np.ones(x.size), np.arange(x.size))
+        else:
+            pats = compress((x, tx, age), w)
         theta0 = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g).theta)
-        res = self._fit_patterns(pats, theta0, self.gtol)
+        res = self._fit_patterns(pats, theta0, self.gtol, h)
         self._store(res, -res.neg_mean_ll * float(pats.weights.sum()), float(pats.weights.sum()))
         return self
 
-    def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float) -> MLResult:
+    def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float, h: Histories | None = None) -> MLResult:
         keep = pats.weights > 0
         x, tx, age = (c[keep] for c in pats.columns)
-        h = Histories(x, tx, age)
+        if h is None or not keep.all():
+            h = Histories(x, tx, age)
         w = pats.weights[keep]
         total = float(w.sum())
         scale = np.log(self._start(x, tx, age))
@@ -142,7 +191,7 @@ class CountModel(FittedModel):
             def objective(theta: Array) -> tuple[float, Array]:
                 params = np.exp(theta)
                 ll, grad = self._loglik_grad(params, h)
-                return -float(w @ ll) / total, -(w @ grad) * params / total
+                return -weighted_sum(w, ll) / total, -weighted_sum(w, grad) * params / total
 
             return maximise(
                 objective,
@@ -157,7 +206,7 @@ class CountModel(FittedModel):
             )
 
         def value(theta: Array) -> float:
-            return -float(w @ self._loglik(np.exp(theta), h)) / total
+            return -weighted_sum(w, self._loglik(np.exp(theta), h)) / total
 
         return maximise(
             numeric_gradient(value),

@@ -27,6 +27,7 @@ from salescope.models._btyd_base import (
     delta_interval,
     hessian_from_gradient,
     maximise,
+    weighted_sum,
 )
 from salescope.models._btyd_count import CountModel
 
@@ -80,7 +81,7 @@ class GammaGamma(FittedModel):
         def objective(theta: Array) -> tuple[float, Array]:
             params = np.exp(theta)
             ll, grad = _loglik_grad(params, data)
-            return -float(w @ ll) / total, -(w @ grad) * params / total
+            return -weighted_sum(w, ll) / total, -weighted_sum(w, grad) * params / total
 
         return maximise(
             objective,
@@ -155,7 +156,7 @@ class GammaGamma(FittedModel):
         # Rounding can leave increments of -1e-17 for customers almost surely gone; real decreases are errors.
         per_step = np.where(per_step < 0, np.where(per_step > -1e-9 * (1.0 + cumulative[:, 1:]), 0.0, np.nan), per_step)
         discount = (1.0 + discount_rate) ** -np.arange(1, months + 1)
-        value = spend * (per_step @ discount)
+        value = spend * (per_step * discount).sum(axis=1)
         bad = ~np.isfinite(value) | (value < 0)
         if bad.any():
             raise ModelFitError(
@@ -259,4 +260,4 @@ def _loglik_grad(params: Array, d: Spends) -> tuple[Array, Array]:
     d_p = x * (d.levels.apply(lambda u: digamma(p * u + q) - digamma(p * u) + np.log(u)) + d.log_m - log_tot)
     d_q = d.levels.apply(lambda u: digamma(p * u + q)) - digamma(q) + np.log(gamma) - log_tot
     d_gamma = q / gamma - (px + q) / total
-    return ll, np.stack([d_p, d_q, d_gamma], axis=1)
+    return ll, np.stack([d_p, d_q, d_gamma])

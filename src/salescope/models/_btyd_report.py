@@ -66,5 +66,5 @@ def expected_by_period(model: CountModel, birth_day: Array, period_days: int, la
     ends = np.minimum((np.arange(n_periods) + 1) * period_days - 1, last_day).astype(np.float64)
     elapsed = np.maximum(ends[None, :] - births[:, None], 0.0) / period_days
     cumulative = model.expected_purchases_new(elapsed.ravel()).reshape(elapsed.shape)
-    total = counts.astype(np.float64) @ cumulative
+    total = (counts.astype(np.float64)[:, None] * cumulative).sum(axis=0)
     return np.diff(np.concatenate([[0.0], total]))
