@@ -57,13 +57,14 @@ def test_excel_titles_merged_header_and_serials(tmp_path: Path) -> None:
     # The two-row header under the merged 客户 reads 客户编号 / 客户名称, which map like any header.
     assert reader.layout.headers == ["订单编号", "下单日期", "客户编号", "客户名称", "数量", "金额"]
     rows = rows_of(reader)
+    # A column of one cell type keeps it (numbers stay numbers); mixed columns read as the text shown.
     assert rows[0] == {
         "订单编号": "1001",
         "下单日期": "2024-03-05",
         "客户编号": "C001",
         "客户名称": "甲公司",
-        "数量": "2",
-        "金额": "1234.5",
+        "数量": 2.0,
+        "金额": 1234.5,
     }
     assert rows[1]["下单日期"] == "45356" and rows[2]["订单编号"] == "合计"
     cmap = mapping.build(reader.layout.headers, "sales")
@@ -83,7 +84,7 @@ def test_excel_second_sheet_by_name_and_number(tmp_path: Path) -> None:
     for sheet in ("Returns", "2"):
         reader = ExcelReader(path, sheet=sheet)
         assert reader.layout.headers == ["Order ID", "Order Date", "Amount"]
-        assert rows_of(reader) == [{"Order ID": "R1", "Order Date": "2024-03-09", "Amount": "-50"}]
+        assert rows_of(reader) == [{"Order ID": "R1", "Order Date": "2024-03-09", "Amount": -50.0}]
     with pytest.raises(InputError, match=r"no such sheet.*销售明细, Returns"):
         ExcelReader(path, sheet="Nope")
 

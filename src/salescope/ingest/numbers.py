@@ -137,6 +137,7 @@ def parse_decimal_array(values: pa.Array | pa.ChunkedArray, kind: NumberKind = "
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values = pc.cast(values, pa.string())
     elif pa.types.is_floating(t):
+        # Arrow prints the shortest round-trip text (0.1 stays 0.1), which the decimal cast reads exactly.
         values = pc.cast(values, pa.string())
     elif pa.types.is_null(t):
         return ParsedColumn(pa.nulls(n, DECIMAL_TYPE), np.zeros(n, bool))

@@ -23,7 +23,7 @@ from salescope.ingest import dates, numbers
 from salescope.ingest.mapping import ColumnMap
 from salescope.ingest.phones import phone_array
 from salescope.ingest.readers import RawChunk
-from salescope.ingest.text import clean_array
+from salescope.ingest.text import clean_array, to_text
 from salescope.schema.kinds import KINDS
 
 # Totals rows: a Chinese marker may lead a longer cell (合计：, 总计(元)); an English one must be the whole cell.
@@ -187,9 +187,7 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
 
 
 def _as_string(values: pa.ChunkedArray | pa.Array) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+    return to_text(values)
 
 
 def _blank_mask(values: pa.Array) -> np.ndarray:

@@ -13,7 +13,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salescope.ingest.text import blank_to_null, clean
+from salescope.ingest.text import blank_to_null, clean, to_text
 
 DEFAULT_REGION = "CN"
 
@@ -40,11 +40,7 @@ def to_e164(value: str, region: str = DEFAULT_REGION) -> str:
 
 def phone_array(values: pa.Array | pa.ChunkedArray, region: str = DEFAULT_REGION) -> tuple[pa.Array, np.ndarray]:
     """A column of phones to E.164 (distinct values parsed once); returns values and an invalid mask."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not pa.types.is_string(values.type):
-        values = pc.cast(values, pa.string())
-    values = blank_to_null(values)
+    values = blank_to_null(to_text(values))
     distinct = pc.unique(values.drop_null())
     mapped: list[str | None] = []
     for v in distinct.to_pylist():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -288,16 +289,17 @@ class ExcelReader:
             ) from exc
         names = list(book.sheet_names)
         if sheet is None:
-            chosen = self._first_with_data(book, names)
-        elif sheet in names:
-            chosen = sheet
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-            chosen = names[int(sheet) - 1]
+            chosen, self.sheet = self._first_with_data(book, names, path)
         else:
-            raise InputError("no such sheet", file=path.name, value=sheet, expected=f"one of {', '.join(names)}")
+            if sheet in names:
+                chosen = sheet
+            elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+                chosen = names[int(sheet) - 1]
+            else:
+                raise InputError("no such sheet", file=path.name, value=sheet, expected=f"one of {', '.join(names)}")
+            self.sheet = self._load(book, chosen, path)
         try:
-            self.sheet = book.get_sheet_by_name(chosen)
-            rows = [list(r) for r in self.sheet.to_python(skip_empty_area=False)]
+            rows: list[list[Any]] = self.sheet.to_python(skip_empty_area=False)
         except Exception as exc:
             raise InputError(f"sheet {chosen!r} cannot be read ({exc})", file=path.name) from exc
         self.rows = rows
@@ -320,14 +322,25 @@ class ExcelReader:
         )
 
     @staticmethod
-    def _first_with_data(book: Any, names: list[str]) -> str:
+    def _load(book: Any, name: str, path: Path) -> Any:
+        try:
+            return book.get_sheet_by_name(name)
+        except Exception as exc:  # calamine's errors have no common base worth naming
+            raise InputError(f"sheet {name!r} cannot be read ({exc})", file=path.name) from exc
+
+    @classmethod
+    def _first_with_data(cls, book: Any, names: list[str], path: Path) -> tuple[str, Any]:
+        """The first sheet with cells (loading a sheet parses it, so the one found is kept)."""
         for name in names:
             try:
-                if book.get_sheet_by_name(name).height > 0:
-                    return name
+                loaded = book.get_sheet_by_name(name)
             except Exception:  # noqa: S112 - an unreadable sheet is simply not the first with data
                 continue
-        return names[0] if names else ""
+            if loaded.height > 0:
+                return name, loaded
+        if not names:
+            raise InputError("the workbook has no sheets", file=path.name)
+        return names[0], cls._load(book, names[0], path)
 
     def _merged(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         try:
@@ -373,12 +386,35 @@ class ExcelReader:
             end -= 1
         for lo in range(0, end, rows):
             part = data[lo : min(lo + rows, end)]
-            cols: list[list[str | None]] = [[] for _ in range(width)]
-            for r in part:
-                for c in range(width):
-                    cols[c].append(cell_text(r[c]) if c < len(r) else None)
-            table = pa.table({n: pa.array(col, pa.string()) for n, col in zip(names, cols, strict=True)})
+            padded = [r if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in part]
+            columns = list(zip(*padded, strict=False))[:width] if padded else [() for _ in names]
+            table = pa.table({n: excel_column(list(col)) for n, col in zip(names, columns, strict=True)})
             yield RawChunk(table, pa.array(range(lo + 1, lo + 1 + len(part)), pa.int64()))
+
+
+_TYPED = {str: pa.string(), float: pa.float64(), int: pa.int64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us")}
+
+
+def excel_column(values: list[Any]) -> pa.Array:
+    """One sheet column as a typed Arrow array when its cells share a type, else as the text a person sees.
+
+    Numbers stay numbers and dates stay dates (the parsers take them natively), which spares
+    a Python call per cell on the large, clean sheets where it would dominate.
+    """
+    types = {type(v) for v in values if v != "" and v is not None}
+    if len(types) == 1:
+        (kind,) = types
+        target = _TYPED.get(kind)
+        if target is not None:
+            cleaned = [None if v == "" else v for v in values] if kind is not str else values
+            if kind is str:
+                return pc.if_else(
+                    pc.equal(pa.array(values, pa.string()), ""),
+                    pa.scalar(None, pa.string()),
+                    pa.array(values, pa.string()),
+                )
+            return pa.array(cleaned, target)
+    return pa.array([cell_text(v) for v in values], pa.string())
 
 
 # -- Parquet ------------------------------------------------------------------------------

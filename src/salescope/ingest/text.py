@@ -34,16 +34,29 @@ def header_key(header: str) -> str:
     return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", header).casefold())
 
 
+def to_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Any column as the text a person would see: 13800138000.0 (a phone from Excel) reads 13800138000."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_string(t):
+        return values
+    if pa.types.is_floating(t):
+        finite = pc.fill_null(pc.is_finite(values), False)
+        whole = pc.and_(finite, pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), 1e15)))
+        whole = pc.fill_null(whole, False)
+        ints = pc.cast(pc.cast(pc.if_else(whole, values, 0.0), pa.int64()), pa.string())
+        return pc.if_else(whole, ints, pc.cast(values, pa.string()))
+    return pc.cast(values, pa.string())
+
+
 def clean_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Vectorised :func:`clean` for a string column; empty results become null.
 
     Names, regions and products repeat down a column, so a long column is cleaned once
     per distinct value and expanded back.
     """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-        values = pc.cast(values, pa.string())
+    values = to_text(values)
     if len(values) > 4096:
         encoded = pc.dictionary_encode(values)
         if len(encoded.dictionary) * 4 < len(values):
