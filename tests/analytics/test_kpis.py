@@ -139,6 +139,7 @@ def test_monthly_kpis_match_the_hand_computation(workspace: Workspace) -> None:
     assert f["discount_rate"] == pytest.approx(0.2)  # o1 lists at 125 and sells at 100; o2 records none
     assert f["yoy_growth"] is None  # no February 2023
     assert f["customers_new"] == 1  # B
+    assert f["returns"] == Decimal("0") and f["return_rate"] == 0.0  # no returns is a rate of zero, not unknown
 
 
 def test_slices_partition_the_total(workspace: Workspace) -> None:

@@ -361,7 +361,7 @@ def kpis_from_lines(
         gross_margin=_ratio(gross_profit, t.revenue_with_cost),
         cost_coverage=_ratio(t.revenue_with_cost, t.revenue),
         discount_rate=1.0 - _ratio(t.discounted_revenue, t.list_value),
-        return_rate=_ratio(t.returns, t.gross_sales),
+        return_rate=_ratio(ibis.coalesce(t.returns, zero), t.gross_sales),
         customers_active=active,
         customers_new=ibis.coalesce(t.customers_new, zero),
         customers_repeat=ibis.coalesce(t.customers_repeat, zero),
