@@ -78,30 +78,36 @@ def transaction_summary(
             value=str(holdout_end),
             expected=f"a date after {calibration_end}",
         )
-    days = purchase_days(
-        sales, calibration_end=calibration_end, end=holdout_end or calibration_end, observation_start=observation_start
-    )
+    # One aggregation over the purchase days, no join back to each customer's first day: the first
+    # purchase is the earliest day and its value is arg_min(value, day), so repeat value = total - first.
+    rows = sales.filter(sales.customer_id.notnull() & (sales.order_date <= (holdout_end or calibration_end)))
+    days = rows.group_by(["customer_id", "order_date"]).aggregate(value=rows.amount.sum())
+    days = days.filter(days.value >= 0)
     in_cal = days.order_date <= calibration_end
-    repeat = in_cal & (days.order_date > days.first_purchase)
     metrics: dict[str, ir.Value] = {
-        "first_purchase": days.first_purchase.min(),
+        "first_purchase": days.order_date.min(),
         "last_purchase": days.order_date.max(where=in_cal),
-        "frequency": days.order_date.count(where=repeat),
-        "repeat_value": days.value.sum(where=repeat),
+        "purchases": days.order_date.count(where=in_cal),
+        "cal_value": days.value.sum(where=in_cal),
+        "first_value": days.value.argmin(days.order_date),
     }
     if holdout_end is not None:
         metrics["holdout_frequency"] = days.order_date.count(where=~in_cal)
         metrics["holdout_value"] = days.value.sum(where=~in_cal)
     per = days.group_by("customer_id").aggregate(**metrics)
+    born = per.first_purchase <= calibration_end
+    if observation_start is not None:
+        born &= per.first_purchase >= observation_start
+    per = per.filter(born)
     end = ibis.literal(calibration_end, type="date")
+    repeats = (per.purchases - 1).cast("int64")
+    repeat_value = per.cal_value.cast("float64") - per.first_value.cast("float64")
     columns: dict[str, ir.Value] = {
         "customer_id": per.customer_id,
-        "frequency": per.frequency.cast("int64"),
+        "frequency": repeats,
         "recency": per.last_purchase.delta(per.first_purchase, unit="day").cast("float64") / length,
         "T": end.delta(per.first_purchase, unit="day").cast("float64") / length,
-        "monetary": ibis.ifelse(
-            per.frequency > 0, per.repeat_value.cast("float64") / per.frequency.cast("float64"), ibis.null("float64")
-        ),
+        "monetary": ibis.ifelse(repeats > 0, repeat_value / repeats.cast("float64"), ibis.null("float64")),
         "first_purchase": per.first_purchase,
         "last_purchase": per.last_purchase,
     }
