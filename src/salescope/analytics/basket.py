@@ -71,6 +71,14 @@ class RuleParams:
     min_confidence: float
     max_len: int | None = None
     max_consequent_len: int = 1
+    max_pairs: int | None = None
+    """Raise the support count until at most this many pairs are frequent (None: never).
+
+    Baskets of dozens of lines (wholesale invoices) make almost every pair frequent at a
+    low support; the warehouse steps cap the pairs instead of guessing a support per dataset.
+    """
+    max_candidates: int | None = None
+    """Stop before a level with more candidates than this (None: never); larger itemsets are skipped."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_support <= 1:
@@ -113,6 +121,8 @@ class Itemsets:
     items: pa.Table
     """``item`` (the caller's value), ``item_id`` (1 = rarest frequent item) and ``n``."""
     levels: dict[int, pa.Table] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What the caps changed: a raised support count, a level not mined."""
 
     @property
     def max_size(self) -> int:
@@ -288,11 +298,16 @@ def mine_itemsets(
     item_table = ibis.memtable(items.select(["item", "item_id"]))
     tx = stage(multi_item_baskets(encoded_baskets(pairs, item_table), 2))
     level = run(pair_counts(tx, min_count).order_by(["i1", "i2"]))
+    if params.max_pairs is not None and level.num_rows > params.max_pairs:
+        level = _raise_support(result, level, params.max_pairs)
     result.levels[2] = level
     k = 3
     while k <= max_len and level.num_rows >= k:
         found = run(candidates(ibis.memtable(level), k))
         if found.num_rows == 0:
+            break
+        if params.max_candidates is not None and found.num_rows > params.max_candidates:
+            result.notes.append(f"{found.num_rows} candidate {k}-itemsets exceed the cap; larger itemsets not mined")
             break
         cands = ibis.memtable(found)
         tx = stage(candidate_baskets(tx, cands, k))
@@ -304,12 +319,48 @@ def mine_itemsets(
     return result
 
 
-def mine_rules(itemsets: Itemsets, params: RuleParams, run: Runner) -> pa.Table:
-    """Rules with item ids (``a1..``, ``c1..``) and their measures, strongest lift first."""
+def _raise_support(result: Itemsets, pairs: pa.Table, max_pairs: int) -> pa.Table:
+    """Lift the support count just enough that at most ``max_pairs`` pairs stay frequent."""
+    counts = np.sort(np.asarray(pairs["n"]))[::-1]
+    new_min = int(counts[max_pairs]) + 1
+    result.notes.append(f"support count raised from {result.min_count} to {new_min} to keep {max_pairs} pairs")
+    result.min_count = new_min
+    singles = result.levels[1]
+    result.levels[1] = singles.filter(pa.array(np.asarray(singles["n"]) >= new_min))
+    return pairs.filter(pa.array(np.asarray(pairs["n"]) >= new_min))
+
+
+def strongest_per_consequent(rules: ibis.Table, keep: int) -> ibis.Table:
+    """The ``keep`` most confident rules for each consequent (ties: higher lift, then smaller count)."""
+    cons = [c for c in rules.columns if c[0] == "c" and c[1:].isdigit()]
+    order = ibis.row_number().over(
+        group_by=[rules[c] for c in cons], order_by=[ibis.desc(rules.confidence), ibis.desc(rules.lift), rules.n_x]
+    )
+    ranked = rules.mutate(_keep=order)
+    return ranked.filter(ranked._keep < keep).drop("_keep")
+
+
+def mine_rules(
+    itemsets: Itemsets,
+    params: RuleParams,
+    run: Runner,
+    *,
+    min_lift: float | None = None,
+    per_consequent: int | None = None,
+) -> pa.Table:
+    """Rules with item ids (``a1..``, ``c1..``) and their measures.
+
+    ``min_lift`` keeps rules with a larger lift only; ``per_consequent`` keeps the most
+    confident rules of each consequent, which bounds what a recommender has to join.
+    """
     levels = {k: ibis.memtable(t) for k, t in itemsets.levels.items() if t.num_rows}
     expr = rules_from_levels(levels, itemsets.orders, params.min_confidence, params.max_consequent_len)
     if expr is None:
         return pa.table({})
+    if min_lift is not None:
+        expr = expr.filter(expr.lift > min_lift)
+    if per_consequent is not None:
+        expr = strongest_per_consequent(expr, per_consequent)
     return run(expr)
 
 
