@@ -142,11 +142,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["csv", "xlsx"], help="run one of the two benchmarks")
     parser.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="salescope-bench-import-"))
     try:
-        results = [bench_csv(args.rows, args.repeats, work), bench_xlsx(args.xlsx_rows, args.repeats, work)]
+        results = []
+        if args.only in (None, "csv"):
+            results.append(bench_csv(args.rows, args.repeats, work))
+        if args.only in (None, "xlsx"):
+            results.append(bench_xlsx(args.xlsx_rows, args.repeats, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.record:

@@ -435,6 +435,12 @@ def _load_fact(
     return tally, notes
 
 
+def _frame_table(wh: Warehouse, frame: pd.DataFrame, prefix: str) -> str:
+    """A pandas frame from identity resolution (object columns, NA or None for missing) as a temp table."""
+    clean = frame.astype("object").where(frame.notna(), None)
+    return loading.temp_table(wh, pa.Table.from_pandas(clean, preserve_index=False), prefix)
+
+
 def _insert_customers(
     wh: Warehouse,
     classified: str,
@@ -444,62 +450,55 @@ def _insert_customers(
     table: str,
 ) -> list[str]:
     """New identities that loaded rows use, with what their lines say about them (first date, salesperson, place)."""
-    if entities.empty and sources.empty:
-        return []
-    used = set(
-        r[0]
-        for r in wh.rows(
-            f"SELECT DISTINCT customer_id FROM {q(classified)} WHERE _bucket IS NULL AND customer_id IS NOT NULL"
-        )
-    )
-    existing = set(r[0] for r in wh.rows("SELECT customer_id FROM customers"))
-    notes = []
+    notes: list[str] = []
+    used = f"SELECT DISTINCT customer_id FROM {q(classified)} WHERE _bucket IS NULL AND customer_id IS NOT NULL"
     if not entities.empty:
-        ent = entities[entities["id"].isin(used)].copy()
-        if len(ent):
-            ent = ent.rename(columns={"id": "customer_id"})
-            for c in ("email", "address", "city", "province", "tax_id"):
-                if c not in ent.columns:
-                    ent[c] = None
-            ent_table = loading.temp_table(
-                wh, pa.Table.from_pandas(ent.astype("object").where(ent.notna(), None), preserve_index=False), "ent"
-            )
-            date_col = {"sales": "order_date", "opportunities": "created_date", "feedback": "date"}.get(table)
-            has = set(loading.Staging.columns_of(wh, classified))
-            facts = ["customer_id"]
-            if date_col:
-                facts.append(f"min({q(date_col)}) AS first_seen")
-            for col in ("salesperson", "region", "city", "province"):
-                if col in has:
-                    facts.append(f"mode({q(col)}) AS {q(col)}")
-            wh.execute(
-                f"CREATE OR REPLACE TEMP TABLE _cfacts AS SELECT {', '.join(facts)} FROM {q(classified)} "
-                "WHERE _bucket IS NULL AND customer_id IS NOT NULL GROUP BY customer_id"
-            )
-            fcols = {r[0] for r in wh.rows("SELECT column_name FROM (DESCRIBE _cfacts)")}
+        ent = entities.rename(columns={"id": "customer_id"})
+        for c in ("email", "address", "city", "province", "tax_id"):
+            if c not in ent.columns:
+                ent = ent.assign(**{c: None})
+        ent_table = _frame_table(wh, ent, "ent")
+        date_col = {"sales": "order_date", "opportunities": "created_date", "feedback": "date"}.get(table)
+        has = set(loading.Staging.columns_of(wh, classified))
+        facts = ["customer_id"]
+        if date_col:
+            facts.append(f"min({q(date_col)}) AS first_seen")
+        for col in ("salesperson", "region", "city", "province"):
+            if col in has:
+                facts.append(f"mode({q(col)}) AS {q(col)}")
+        # Facts only for the new identities: a batch of known customers costs nothing here.
+        wh.execute(
+            f"CREATE OR REPLACE TEMP TABLE _cfacts AS SELECT {', '.join(facts)} FROM {q(classified)} c "
+            f"SEMI JOIN {q(ent_table)} e USING (customer_id) WHERE c._bucket IS NULL GROUP BY customer_id"
+        )
+        fcols = {r[0] for r in wh.rows("SELECT column_name FROM (DESCRIBE _cfacts)")}
 
-            def pick(col: str) -> str:
-                e = f"e.{q(col)}" if col in ("city", "province") else "NULL"
-                f = f"f.{q(col)}" if col in fcols else "NULL"
-                return f"coalesce({e}, {f})"
+        def pick(col: str) -> str:
+            e = f"e.{q(col)}" if col in ("city", "province") else "NULL"
+            f = f"f.{q(col)}" if col in fcols else "NULL"
+            return f"coalesce({e}, {f})"
 
-            wh.execute(
-                "INSERT INTO customers (customer_id, name, kind, phone, email, address, city, province, region, "
-                "salesperson, tax_id, first_seen, batch_id) "
-                f"SELECT e.customer_id, e.name, e.kind, e.phone, e.email, e.address, {pick('city')}, "
-                f"{pick('province')}, {pick('region')}, {pick('salesperson')}, e.tax_id, "
-                f"{'f.first_seen' if 'first_seen' in fcols else 'NULL'}, {lit(batch_id)} "
-                f"FROM {q(ent_table)} e LEFT JOIN _cfacts f USING (customer_id)"
-            )
-            loading.drop_temp(wh, ent_table, "_cfacts")
-            notes.append(f"{len(ent)} new customers")
+        wh.execute(
+            "INSERT INTO customers (customer_id, name, kind, phone, email, address, city, province, region, "
+            "salesperson, tax_id, first_seen, batch_id) "
+            f"SELECT e.customer_id, e.name, e.kind, e.phone, e.email, e.address, {pick('city')}, "
+            f"{pick('province')}, {pick('region')}, {pick('salesperson')}, e.tax_id, "
+            f"{'f.first_seen' if 'first_seen' in fcols else 'NULL'}, {lit(batch_id)} "
+            f"FROM {q(ent_table)} e JOIN _cfacts f USING (customer_id)"
+        )
+        added = int(wh.scalar("SELECT count(*) FROM _cfacts"))
+        loading.drop_temp(wh, ent_table, "_cfacts")
+        if added:
+            notes.append(f"{added} new customers")
     if not sources.empty:
-        keep = sources[sources["customer_id"].isin(used | existing | set(entities.get("id", [])) & used)].copy()
-        if len(keep):
-            keep["batch_id"] = batch_id
-            keep = keep.astype("object").where(keep.notna(), None)
-            keep["score"] = keep["score"].astype("float64")
-            wh.insert_arrow("customer_sources", pa.Table.from_pandas(keep, preserve_index=False))
+        src = _frame_table(wh, sources.assign(score=sources["score"].astype("float64")), "src")
+        # A source key is kept when its identity exists (new or old); keys of rows that did not load are dropped.
+        wh.execute(
+            "INSERT INTO customer_sources (source_key, source_code, source_name, customer_id, evidence, score, "
+            f"batch_id) SELECT source_key, source_code, source_name, customer_id, evidence, score, {lit(batch_id)} "
+            f"FROM {q(src)} WHERE customer_id IN (SELECT customer_id FROM customers) OR customer_id IN ({used})"
+        )
+        loading.drop_temp(wh, src)
     return notes
 
 

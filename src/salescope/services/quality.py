@@ -111,32 +111,42 @@ ORDER BY greatest(ratio, 1 / ratio) DESC"""
 
 
 def suspected_duplicates(wh: Warehouse, table: str, batch_id: str | None = None, limit: int = 20) -> dict[str, Any]:
-    """Lines that repeat another line's day, party, product, quantity and amount under a different order id."""
+    """Lines that repeat another line's day, party, product, quantity and amount under a different order id
+    (or, for customers and suppliers, one name under several ids); ``limit`` 0 only counts them."""
     if table in _SAME_LINE:
         cols = _SAME_LINE[table]
-        order = _LINE_KEY[table][0]
+        order = q(_LINE_KEY[table][0])
         same = ", ".join(q(c) for c in cols)
         # Only lines sharing details with the batch's lines are grouped, so a batch report stays cheap.
-        sql = f"""
+        groups = f"""
 WITH b AS (SELECT DISTINCT {same} FROM {q(table)} WHERE {_where(batch_id)} AND {q(_PARTY[table])} IS NOT NULL),
 g AS (
-  SELECT {same}, count(DISTINCT {q(order)}) AS orders, list(DISTINCT {q(order)} ORDER BY {q(order)}) AS order_ids
-  FROM {q(table)} t SEMI JOIN b USING ({same}) GROUP BY ALL
-)
-SELECT * FROM g WHERE orders > 1 ORDER BY orders DESC"""
+  SELECT {same}, count(DISTINCT {order}) AS orders FROM {q(table)} t SEMI JOIN b USING ({same})
+  GROUP BY ALL HAVING count(DISTINCT {order}) > 1
+)"""
+        on = " AND ".join(f"t.{q(c)} IS NOT DISTINCT FROM top.{q(c)}" for c in cols)
+        detail = f"""{groups},
+top AS (SELECT * FROM g ORDER BY orders DESC, {same} LIMIT {int(limit)})
+SELECT top.*, list(DISTINCT t.{order} ORDER BY t.{order}) AS order_ids
+FROM top JOIN {q(table)} t ON {on} GROUP BY ALL ORDER BY orders DESC"""
     elif table in ("customers", "suppliers"):
-        key = "customer_id" if table == "customers" else "supplier_id"
-        sql = f"""
-WITH g AS (
-  SELECT lower(regexp_replace(name, '[\\s\\p{{P}}]', '', 'g')) AS name_key, count(*) AS n,
-         list({q(key)} ORDER BY {q(key)}) AS ids, bool_or({_where(batch_id)}) AS touches_batch
-  FROM {q(table)} WHERE name IS NOT NULL GROUP BY 1
-)
-SELECT * EXCLUDE (touches_batch) FROM g WHERE n > 1 AND touches_batch ORDER BY n DESC"""
+        key = q("customer_id" if table == "customers" else "supplier_id")
+        groups = f"""
+WITH k AS (SELECT lower(regexp_replace(name, '[\\s\\p{{P}}]', '', 'g')) AS name_key, {key} AS id, batch_id
+           FROM {q(table)} WHERE name IS NOT NULL),
+g AS (
+  SELECT name_key, count(*) AS n, list(id ORDER BY id) AS ids FROM k GROUP BY 1
+  HAVING count(*) > 1 AND bool_or({_where(batch_id)})
+)"""
+        detail = f"{groups} SELECT * FROM g ORDER BY n DESC, name_key LIMIT {int(limit)}"
     else:
         return {"count": 0, "rows": []}
-    rows = wh.df(sql)
-    return {"count": len(rows), "rows": [_plain(r) for r in rows.head(limit).to_dict(orient="records")]}
+    count = int(wh.scalar(f"{groups} SELECT count(*) FROM g"))
+    rows = wh.df(detail) if limit and count else None
+    return {
+        "count": count,
+        "rows": [] if rows is None else [_plain(r) for r in rows.to_dict(orient="records")],
+    }
 
 
 def invalid_values(wh: Warehouse, batch_id: str | None = None, table: str | None = None) -> list[dict[str, Any]]:
