@@ -186,15 +186,17 @@ def numeric_gradient(value: Callable[[Array], float], h: float = 1e-5) -> Object
 
 
 def hessian_from_gradient(objective: Objective, h: float = 1e-5) -> Callable[[Array], Array]:
-    """Central differences of an analytic gradient."""
+    """Forward differences of an analytic gradient (k + 1 evaluations; O(h) error is plenty for Newton steps
+    and the Laplace covariance)."""
 
     def hessian(theta: Array) -> Array:
         k = theta.size
+        g0 = objective(theta)[1]
         hess = np.empty((k, k))
         for j in range(k):
             e = np.zeros(k)
             e[j] = h
-            hess[:, j] = (objective(theta + e)[1] - objective(theta - e)[1]) / (2 * h)
+            hess[:, j] = (objective(theta + e)[1] - g0) / h
         return 0.5 * (hess + hess.T)
 
     return hessian
@@ -232,83 +234,55 @@ def maximise(
     max_iter: int,
     gtol: float,
     hessian: Callable[[Array], Array],
+    warm: bool = False,
 ) -> MLResult:
-    """L-BFGS-B on the mean negative log-likelihood, then Newton polishing; raise ModelFitError on failure.
+    """Maximum likelihood on the mean negative log-likelihood; raise ModelFitError on failure.
 
     The search runs on phi = log(params) - scale, where ``scale`` is the log of each
     parameter's natural size in these data (alpha in the time unit, gamma in the currency),
-    so bounds and the "running off" test mean the same thing whatever the units. The
-    polishing steps reuse one Hessian (a chord method: near the optimum it converges almost
-    as fast as Newton's and costs one Hessian instead of one per step); it is recomputed at
-    the end only if the polish moved the estimate.
-    """
+    so bounds and the "running off" test mean the same thing whatever the units.
 
+    From a cold start: L-BFGS-B, then Newton polishing. From a ``warm`` start (the estimate
+    on a sample of the customers, already close): Newton steps only, which take a handful
+    of likelihood evaluations instead of a few dozen; L-BFGS-B takes over if they stall.
+    The Newton steps reuse a Hessian while it keeps halving the gradient (a chord method)
+    and refresh it otherwise; the final Hessian gives the Laplace covariance.
+    """
     # A fit is hundreds of calls of a few milliseconds; with multithreaded BLAS, scipy's L-BFGS-B
     # waits on worker threads at every step and ran thirty times slower on a busy machine here.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _maximise(
-            objective,
-            theta0,
-            scale=scale,
-            total_weight=total_weight,
-            model=model,
-            names=names,
-            max_iter=max_iter,
-            gtol=gtol,
-            hessian=hessian,
-        )
 
+        def shifted(phi: Array) -> tuple[float, Array]:
+            return objective(phi + scale)
 
-def _maximise(
-    objective: Objective,
-    theta0: Array,
-    *,
-    scale: Array,
-    total_weight: float,
-    model: str,
-    names: Sequence[str],
-    max_iter: int,
-    gtol: float,
-    hessian: Callable[[Array], Array],
-) -> MLResult:
-    def shifted(phi: Array) -> tuple[float, Array]:
-        return objective(phi + scale)
+        def hess_phi(phi: Array) -> Array:
+            return hessian(phi + scale)
 
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        res = optimize.minimize(
-            shifted,
-            np.clip(theta0 - scale, -LOG_BOUND, LOG_BOUND),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": gtol},
-        )
-    phi = np.asarray(res.x, dtype=np.float64)
-    f, g = shifted(phi)
-    n_iter = int(res.nit)
-    _check_finite(f, g, model)
-    _check_interior(phi, scale, names, model, LOG_BOUND - 1.0)
-    hess = hessian(phi + scale)
-    start = phi
-    for _ in range(10):
-        if np.max(np.abs(g)) <= gtol * 1e-3:
-            break
-        step = _newton_step(hess, g)
-        if step is None:
-            break
-        accepted = False
-        for shrink in (1.0, 0.5, 0.25, 0.125):
-            cand = np.clip(phi + shrink * step, -LOG_BOUND, LOG_BOUND)
-            fc, gc = shifted(cand)
-            if np.isfinite(fc) and np.all(np.isfinite(gc)) and fc <= f + 1e-13 * max(1.0, abs(f)):
-                phi, f, g, accepted = cand, fc, gc, True
-                break
-        n_iter += 1
-        if not accepted:
-            break
-    if np.max(np.abs(phi - start)) > 1e-3:
-        hess = hessian(phi + scale)
+        phi = np.clip(theta0 - scale, -LOG_BOUND, LOG_BOUND)
+        message = "Newton steps from the estimate on a sample"
+        n_iter = 0
+        newton = _newton(shifted, hess_phi, phi, gtol) if warm else None
+        if newton is None or not newton.converged:
+            if newton is not None:
+                phi, n_iter = newton.phi, newton.steps
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                res = optimize.minimize(
+                    shifted,
+                    phi,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=[(-LOG_BOUND, LOG_BOUND)] * phi.size,
+                    options={"maxiter": max_iter, "ftol": 1e-15, "gtol": gtol},
+                )
+            message = str(res.message)
+            phi = np.asarray(res.x, dtype=np.float64)
+            f, g = shifted(phi)
+            _check_finite(f, g, model)
+            _check_interior(phi, scale, names, model, LOG_BOUND - 1.0)
+            newton = _newton(shifted, hess_phi, phi, gtol)
+            n_iter += int(res.nit)
+        phi, f, g, hess = newton.phi, newton.f, newton.g, newton.hess
+        n_iter += newton.steps
     _check_finite(f, g, model)
     # A likelihood that keeps improving while a parameter heads for 0 or infinity has no interior optimum.
     _check_interior(phi, scale, names, model, DRIFT_BOUND)
@@ -316,7 +290,7 @@ def _maximise(
     if gmax > gtol:
         raise ModelFitError(
             f"The {model} fit did not converge after {n_iter} iterations: the largest gradient of the mean "
-            f"log-likelihood is {gmax:.3g} (needs <= {gtol:.1g}; optimiser said {res.message!s})."
+            f"log-likelihood is {gmax:.3g} (needs <= {gtol:.1g}; optimiser said {message})."
         )
     eig = np.linalg.eigvalsh(hess)
     if not np.all(eig > 0):
@@ -325,6 +299,52 @@ def _maximise(
             "so its parameters are not identified by these data."
         )
     return MLResult(phi + scale, float(f), n_iter, hess * total_weight)
+
+
+@dataclass
+class _Newton:
+    phi: Array
+    f: float
+    g: Array
+    hess: Array
+    steps: int
+    converged: bool
+
+
+def _newton(
+    shifted: Objective, hess_phi: Callable[[Array], Array], phi: Array, gtol: float, max_steps: int = 30
+) -> _Newton:
+    """Damped Newton steps with a Hessian refreshed only when progress slows."""
+    f, g = shifted(phi)
+    hess = hess_phi(phi)
+    at_hess = phi
+    fresh = True
+    steps = 0
+    while steps < max_steps and np.all(np.isfinite(g)) and np.max(np.abs(g)) > gtol * 1e-3:
+        step = _newton_step(hess, g)
+        accepted = False
+        if step is not None:
+            for shrink in (1.0, 0.5, 0.25, 0.125):
+                cand = np.clip(phi + shrink * step, -LOG_BOUND, LOG_BOUND)
+                fc, gc = shifted(cand)
+                if np.isfinite(fc) and np.all(np.isfinite(gc)) and fc <= f + 1e-13 * max(1.0, abs(f)):
+                    accepted = True
+                    break
+        steps += 1
+        if not accepted:
+            if fresh:
+                break
+            hess, at_hess, fresh = hess_phi(phi), phi, True
+            continue
+        slow = np.max(np.abs(gc)) > 0.5 * np.max(np.abs(g))
+        phi, f, g = cand, fc, gc
+        fresh = False
+        if slow:
+            hess, at_hess, fresh = hess_phi(phi), phi, True
+    if np.max(np.abs(phi - at_hess)) > 1e-3:
+        hess = hess_phi(phi)
+    converged = bool(np.isfinite(f) and np.all(np.isfinite(g)) and np.max(np.abs(g)) <= gtol)
+    return _Newton(phi, float(f), g, hess, steps, converged)
 
 
 def _newton_step(hess: Array, g: Array) -> Array | None:
@@ -434,10 +454,9 @@ class FittedModel:
         if patterns.weights.size <= 4 * self.sample_size or total <= 2 * self.sample_size:
             return None
         rng = np.random.default_rng(self.random_state)
-        counts = patterns.weights.astype(np.int64)
-        if not np.array_equal(counts, patterns.weights):
-            return None
-        taken = rng.multivariate_hypergeometric(counts, self.sample_size)
+        # Customers drawn with replacement in proportion to each pattern's count: a warm start needs no more.
+        drawn = rng.choice(patterns.weights.size, size=self.sample_size, p=patterns.weights / total)
+        taken = np.bincount(drawn, minlength=patterns.weights.size)
         keep = taken > 0
         sample = Patterns(tuple(c[keep] for c in patterns.columns), taken[keep].astype(np.float64), patterns.inverse)
         try:

@@ -117,8 +117,17 @@ class _PatternCache:
             self._entries = [entry, *self._entries][: self._size]
         return entry
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = []
+
 
 _CACHE = _PatternCache()
+
+
+def clear_pattern_cache() -> None:
+    """Forget the compressed customer bases kept between calls (for benchmarks, or to free memory)."""
+    _CACHE.clear()
 
 
 def _per_pattern(fn: Callable[[Histories], Array], x: Array, tx: Array, T: Array) -> Array:
@@ -183,6 +192,7 @@ class CountModel(FittedModel):
         w = pats.weights[keep]
         total = float(w.sum())
         scale = np.log(self._start(x, tx, age))
+        warm = theta0 is not None
         if theta0 is None:
             theta0 = scale
 
@@ -203,6 +213,7 @@ class CountModel(FittedModel):
                 max_iter=self.max_iter,
                 gtol=gtol,
                 hessian=hessian_from_gradient(objective),
+                warm=warm,
             )
 
         def value(theta: Array) -> float:
@@ -218,6 +229,7 @@ class CountModel(FittedModel):
             max_iter=self.max_iter,
             gtol=gtol,
             hessian=hessian_from_value(value),
+            warm=warm,
         )
 
     # -- per-customer quantities ------------------------------------------------------------

@@ -75,6 +75,7 @@ class GammaGamma(FittedModel):
         w = pats.weights
         total = float(w.sum())
         scale = np.log(np.array([1.0, 2.0, float(np.average(m, weights=w))]))
+        warm = theta0 is not None
         if theta0 is None:
             theta0 = scale
 
@@ -93,6 +94,7 @@ class GammaGamma(FittedModel):
             max_iter=self.max_iter,
             gtol=gtol,
             hessian=hessian_from_gradient(objective),
+            warm=warm,
         )
 
     def log_likelihood(self, frequency: ArrayLike, monetary: ArrayLike) -> Array:

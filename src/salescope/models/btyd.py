@@ -17,7 +17,7 @@ log-parameters) propagated by the delta method; they cover parameter uncertainty
 from __future__ import annotations
 
 from salescope.models._btyd_bgnbd import BetaGeo, ModifiedBetaGeo
-from salescope.models._btyd_count import CountModel
+from salescope.models._btyd_count import CountModel, clear_pattern_cache
 from salescope.models._btyd_gamma import PERIODS_PER_MONTH, GammaGamma, periods_per_month
 from salescope.models._btyd_pareto import ParetoNBD
 from salescope.models._btyd_report import expected_by_period, holdout_report
@@ -33,6 +33,7 @@ __all__ = [
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "clear_pattern_cache",
     "expected_by_period",
     "holdout_report",
     "periods_per_month",
