@@ -89,6 +89,18 @@ def splink_spark_jar() -> str:
     return str(similarity_jar_location())
 
 
+def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
+    """An explicit schema: Spark cannot infer the type of a column that is NULL on every row."""
+    from pyspark.sql import types as T
+
+    fields = [
+        T.StructField(c, T.LongType() if pd.api.types.is_integer_dtype(features[c]) else T.StringType(), True)
+        for c in features.columns
+    ]
+    rows = features.astype("object").where(features.notna(), None).to_dict("records")
+    return spark.createDataFrame(rows, schema=T.StructType(fields))
+
+
 def _train(linker: Any, sdf: Any, spec: LinkageSpec) -> Any:
     """Run the plan; returns the linker to predict with (a new one when the plan adjusts the model)."""
     from splink import Linker
@@ -118,7 +130,7 @@ def predict(
 
     api, con = _db_api(backend, spark)
     try:
-        table = spark.createDataFrame(features) if backend == "pyspark" else features
+        table = _spark_frame(spark, features) if backend == "pyspark" else features
         sdf = api.register(table, table_name=f"er_{spec.kind}")
         linker = Linker(sdf, spec.settings, log_level=logging.ERROR)
         try:
@@ -126,7 +138,11 @@ def predict(
         except (ValueError, ZeroDivisionError, duckdb.Error) as exc:
             raise ModelFitError(f"The {spec.kind} matching model could not be trained: {exc}") from exc
         scored = linker.inference.predict(threshold_match_probability=min_probability)
-        pairs = scored.as_pandas_dataframe()
+        # pyspark's toPandas trips pandas 3 deprecations; Arrow is the direct route from Spark.
+        if backend == "pyspark":
+            pairs = scored.as_spark_dataframe().toArrow().to_pandas()
+        else:
+            pairs = scored.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
     finally:
         if con is not None:

@@ -143,15 +143,3 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
     mapping[order] = np.arange(len(order))
     remap = dict(zip(np.unique(labels).tolist(), mapping.tolist(), strict=True))
     return np.array([remap[x] for x in labels.tolist()], dtype=np.int64)
-
-
-def conflicting_merges(labels: np.ndarray, rule: ConflictRule) -> int:
-    """Number of record pairs in one cluster whose strong keys conflict (the guarantee: always 0)."""
-    total = 0
-    for comp in np.unique(labels):
-        nodes = np.flatnonzero(labels == comp)
-        if len(nodes) < 2:
-            continue
-        a, b = np.triu_indices(len(nodes), k=1)
-        total += int(rule.pairs(nodes[a], nodes[b]).sum())
-    return total
