@@ -331,10 +331,12 @@ def _raise_support(result: Itemsets, pairs: pa.Table, max_pairs: int) -> pa.Tabl
 
 
 def strongest_per_consequent(rules: ibis.Table, keep: int) -> ibis.Table:
-    """The ``keep`` most confident rules for each consequent (ties: higher lift, then smaller count)."""
+    """The ``keep`` most confident rules for each consequent (ties: higher lift, rarer antecedent, item ids)."""
     cons = [c for c in rules.columns if c[0] == "c" and c[1:].isdigit()]
+    ante = [rules[c] for c in rules.columns if c[0] == "a" and c[1:].isdigit()]
     order = ibis.row_number().over(
-        group_by=[rules[c] for c in cons], order_by=[ibis.desc(rules.confidence), ibis.desc(rules.lift), rules.n_x]
+        group_by=[rules[c] for c in cons],
+        order_by=[ibis.desc(rules.confidence), ibis.desc(rules.lift), rules.n_x, *ante],
     )
     ranked = rules.mutate(_keep=order)
     return ranked.filter(ranked._keep < keep).drop("_keep")
