@@ -89,7 +89,10 @@ def assign_period(t: ir.Table, column: str, freq: str, fiscal_start_month: int =
     elif freq == "week":
         start = _as_date(d.truncate("W"))
         idx = start.delta(ibis.date(_FIRST_MONDAY), unit="day") // 7
-        label = start.strftime("%G-W%V")
+        # ISO week label built from parts (Spark has no week-based date patterns): the ISO year is that of
+        # the week's Thursday.
+        iso_year = _as_date(start + ibis.interval(days=3)).year()
+        label = iso_year.cast("string") + "-W" + start.week_of_year().cast("string").lpad(2, "0")
         end = _as_date(start + ibis.interval(days=6))
     elif freq == "month":
         start = _as_date(d.truncate("M"))
