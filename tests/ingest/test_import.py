@@ -78,7 +78,7 @@ def test_every_row_ends_in_one_bucket(workspace: Workspace, tmp_path: Path) -> N
     assert quarantine[5][:3] == ("quarantined", "金额", "abc") and "expected an amount" in quarantine[5][3]
     assert quarantine[8][0] == "skipped" and quarantine[8][3] == "blank row"
     assert quarantine[9][0] == "skipped" and quarantine[9][3].startswith("totals row")
-    assert any("computed as quantity x unit price for 1 rows" in n for n in r.notes)
+    assert any("computed as quantity x unit price for 1 row" in n for n in r.notes)
     batch = list_batches(workspace)[0]
     assert batch["batch_id"] == r.batch_id and batch["loaded"] == 6 and batch["status"] == "loaded"
     stored = json.loads(wh.scalar("SELECT mapping FROM import_batches"))
@@ -267,6 +267,10 @@ def test_bad_input_leaves_nothing_behind(workspace: Workspace, tmp_path: Path) -
         import_file(workspace, junk)
     with pytest.raises(InputError, match="empty"):
         import_file(workspace, write(tmp_path / "empty.csv", ""))
+    noise = tmp_path / "noise.csv"
+    noise.write_bytes(bytes((i * 7919) % 251 + 1 for i in range(4000)))
+    with pytest.raises(InputError, match="cannot tell the text encoding"):
+        import_file(workspace, noise)
     with pytest.raises(InputError, match="unknown kind"):
         import_file(workspace, write(tmp_path / "x.csv", "a,b\n1,2\n"), kind="nonsense")
     assert wh.scalar("SELECT count(*) FROM import_batches") == 0

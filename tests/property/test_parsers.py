@@ -231,3 +231,50 @@ def test_latin1_round_trip(tmp_path_factory: pytest.TempPathFactory, rows: list[
     reader = CsvReader(path)
     got = [list(r.values()) for chunk in reader.chunks(1000) for r in chunk.table.to_pylist()]
     assert got == rows
+
+
+@given(st.lists(st.one_of(st.integers(min_value=0, max_value=10**13).map(str), st.text(max_size=6)), max_size=20))
+def test_line_numbers_accept_whole_numbers_only(values: list[str]) -> None:
+    column = numbers.parse_int_array(pa.array(values, pa.string()))
+    for text, got, bad in zip(values, column.values.to_pylist(), column.bad, strict=True):
+        try:
+            d = numbers.parse_decimal(text, "decimal")
+            expected = int(d) if d == d.to_integral_value() else None
+        except ValueError:
+            expected = None
+        assert got == expected
+        assert bad == (expected is None and text.strip().lower() not in PLACEHOLDERS)
+
+
+@given(st.integers(min_value=1900, max_value=2199), st.integers(min_value=1, max_value=12))
+def test_periods(year: int, month: int) -> None:
+    assert dates.parse_month(f"{year}年{month}月") == f"{year}-{month:02d}"
+    assert dates.parse_month(f"{year}-{month}") == f"{year}-{month:02d}"
+    assert dates.parse_month(f"{year}-Q{(month - 1) // 3 + 1}") == f"{year}-Q{(month - 1) // 3 + 1}"
+    assert dates.parse_month(str(year)) == str(year)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e14, max_value=1e14))
+def test_excel_numbers_read_as_shown(value: float) -> None:
+    from salescope.ingest.text import to_text
+
+    text = to_text(pa.array([value])).to_pylist()[0]
+    if value.is_integer():
+        assert text == str(int(value))
+    else:
+        assert float(text) == value
+
+
+MARKERS = st.sampled_from(["合计", "总计", "小计", "合计：", "本页小计", "Total", "TOTAL:", "Grand Total", "Subtotal"])
+
+
+@given(MARKERS, st.lists(st.from_regex(r"[0-9]{1,6}(\.[0-9]{2})?", fullmatch=True), max_size=4))
+def test_totals_rows_are_recognised(marker: str, figures: list[str]) -> None:
+    import re
+
+    from salescope.ingest.parsing import _TOTALS
+
+    assert re.match(_TOTALS, marker)
+    # An ordinary first cell (an order id, a product name) is never a totals marker.
+    for cell in ("SO123", "Total Care 牙膏", "合作伙伴", "2024-03-05", *figures):
+        assert not re.match(_TOTALS, cell)

@@ -449,15 +449,20 @@ def _broken_rows(schema: pa.Schema, broken: list[tuple[int, str, str]]) -> pa.Ta
     return pa.table(cols, schema=schema)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def notes(p: Plan) -> list[str]:
     """The plan's running counts as sentences for the batch record."""
     out = list(p.notes)
     if p.counts["amount_computed"]:
-        out.append(f"amount computed as quantity x unit price for {p.counts['amount_computed']} rows")
+        out.append(f"amount computed as quantity x unit price for {plural(p.counts['amount_computed'], 'row')}")
     if p.counts["quantity_assumed_one"]:
-        out.append(f"no quantity column: quantity 1 assumed for {p.counts['quantity_assumed_one']} computed amounts")
+        assumed = plural(p.counts["quantity_assumed_one"], "computed amount")
+        out.append(f"no quantity column: quantity 1 assumed for {assumed}")
     if p.counts["cost_from_profit"]:
-        out.append(f"cost computed as amount - profit for {p.counts['cost_from_profit']} rows")
+        out.append(f"cost computed as amount - profit for {plural(p.counts['cost_from_profit'], 'row')}")
     if p.counts["totals"]:
-        out.append(f"{p.counts['totals']} totals/subtotal rows skipped")
+        out.append(f"{plural(p.counts['totals'], 'totals/subtotal row')} skipped")
     return out

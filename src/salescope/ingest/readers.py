@@ -59,6 +59,8 @@ class RawChunk:
 class Reader(Protocol):
     layout: Layout
     size_hint: int
+    estimated_rows: int
+    """data rows expected (exact where the format says, estimated from the first lines for text)"""
 
     def chunks(self, rows: int) -> Iterator[RawChunk]: ...
 
@@ -146,6 +148,8 @@ class CsvReader:
         if not rows or not any(any(c.strip() for c in r) for r in rows):
             raise InputError("the file is empty", file=path.name, expected="a header row and at least one data row")
         header_idx = pick_header(rows, known)
+        sampled = sum(len(line.encode(enc if enc != "utf-16" else "utf-8", "replace")) + 1 for line in lines)
+        self.estimated_rows = int(self.size_hint * len(lines) / sampled) - header_idx - 1 if sampled else 0
         # Arrow counts skipped rows as CSV rows; blank lines before the header are rows too.
         self.skip_rows = header_idx + 1
         headers = unique_headers(rows[header_idx])
@@ -311,6 +315,7 @@ class ExcelReader:
         headers, data_start = self._headers(text_rows, header_idx, width)
         self.data_start = data_start
         self.width = width
+        self.estimated_rows = max(len(rows) - data_start, 0)
         self.layout = Layout(
             "xls" if path.suffix.lower() == ".xls" else "xlsx",
             unique_headers(headers),
@@ -431,6 +436,7 @@ class ParquetReader:
         if self.file.metadata.num_rows == 0:
             raise InputError("the file has no data rows", file=path.name, expected="at least one row")
         self.layout = Layout("parquet", unique_headers(list(self.file.schema_arrow.names)))
+        self.estimated_rows = int(self.file.metadata.num_rows)
 
     def chunks(self, rows: int) -> Iterator[RawChunk]:
         names = column_names(len(self.layout.headers))
@@ -484,6 +490,7 @@ class DatabaseReader:
             )
         self.table = wanted
         self.columns, self.size_hint = loading.database_columns(self.url, wanted)
+        self.estimated_rows = self.size_hint
         self.layout = Layout("database", unique_headers(self.columns), 0, None, wanted)
 
     def chunks(self, rows: int) -> Iterator[RawChunk]:

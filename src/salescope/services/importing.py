@@ -422,7 +422,8 @@ def _load_fact(
             wh.scalar(f"SELECT count(*) FROM {q(classified)} WHERE _bucket IS NULL AND customer_id IS NULL")
         )
         if anonymous:
-            notes.append(f"{anonymous} lines have no customer identity and load as anonymous sales")
+            lines = parsing.plural(anonymous, "line has", "lines have")
+            notes.append(f"{lines} no customer identity and load as anonymous sales")
         unknown = int(
             wh.scalar(
                 f"SELECT count(*) FROM {q(classified)} WHERE _bucket IS NULL AND product_id = "
@@ -430,7 +431,8 @@ def _load_fact(
             )
         )
         if unknown:
-            notes.append(f"{unknown} lines name no product and load with the unknown product")
+            lines = parsing.plural(unknown, "line names", "lines name")
+            notes.append(f"{lines} no product and load with the unknown product")
     loading.drop_temp(wh, *temps)
     return tally, notes
 
@@ -489,7 +491,7 @@ def _insert_customers(
         added = int(wh.scalar("SELECT count(*) FROM _cfacts"))
         loading.drop_temp(wh, ent_table, "_cfacts")
         if added:
-            notes.append(f"{added} new customers")
+            notes.append(parsing.plural(added, "new customer"))
     if not sources.empty:
         src = _frame_table(wh, sources.assign(score=sources["score"].astype("float64")), "src")
         # A source key is kept when its identity exists (new or old); keys of rows that did not load are dropped.
@@ -520,7 +522,7 @@ def _insert_suppliers(wh: Warehouse, classified: str, entities: pd.DataFrame, ba
         }
     )
     wh.insert_arrow("suppliers", data)
-    return [f"{len(ent)} new suppliers"]
+    return [parsing.plural(len(ent), "new supplier")]
 
 
 def _insert_products(wh: Warehouse, classified: str, batch_id: str) -> list[str]:
@@ -539,7 +541,7 @@ def _insert_products(wh: Warehouse, classified: str, batch_id: str) -> list[str]
         "AND NOT EXISTS (SELECT 1 FROM products p WHERE p.product_id = c.product_id) GROUP BY product_id"
     )
     n = int(wh.scalar(f"SELECT count(*) FROM products WHERE batch_id = {lit(batch_id)}"))
-    return [f"{n} new products"] if n else []
+    return [parsing.plural(n, "new product")] if n else []
 
 
 # -- master data ------------------------------------------------------------------------------------
@@ -664,9 +666,9 @@ FROM k"""
     inserted, updated, _same = loading.upsert_master(wh, data, table, key, cols, batch_id)
     wh.execute(f"UPDATE {q(name)} SET _bucket = NULL WHERE _bucket = 'candidate'")
     if updated:
-        notes.append(f"{updated} existing {kind} updated (undo restores them)")
+        notes.append(f"{parsing.plural(updated, 'existing ' + kind[:-1])} updated (undo restores them)")
     if inserted:
-        notes.append(f"{inserted} new {kind}")
+        notes.append(parsing.plural(inserted, "new " + kind[:-1]))
     if kind == "customers" and not new_sources.empty:
         known = {r[0] for r in wh.rows("SELECT customer_id FROM customers")}
         keep = new_sources[new_sources["customer_id"].isin(known)].copy()
