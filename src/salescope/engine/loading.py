@@ -165,27 +165,30 @@ def classify(wh: Warehouse, stage: str, spec: FactLoad) -> str:
         wh.execute(f"CREATE TEMP TABLE {q(name)} AS {select} {spec.joins}")
     keys = ", ".join(q(k) for k in spec.key)
     key_text = " || '/' || ".join(f"coalesce(CAST(c.{q(k)} AS VARCHAR), '')" for k in spec.key)
-    # Within the file: later rows repeating a key.
-    wh.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _repeats AS
-SELECT source_row, first_row, same FROM (
-  SELECT c.source_row,
-         row_number() OVER w AS rank,
-         first_value(c.source_row) OVER w AS first_row,
-         {_struct(content, "c")} IS NOT DISTINCT FROM first_value({_struct(content, "c")}) OVER w AS same
-  FROM {q(name)} c SEMI JOIN (
-    SELECT {keys} FROM {q(name)} WHERE {LOADED} GROUP BY {keys} HAVING count(*) > 1
-  ) d USING ({keys})
-  WHERE c.{LOADED}
-  WINDOW w AS (PARTITION BY {", ".join("c." + q(k) for k in spec.key)} ORDER BY c.source_row)
-) WHERE rank > 1"""
-    )
-    wh.execute(
-        f"UPDATE {q(name)} c SET _bucket = CASE WHEN r.same THEN 'duplicate' ELSE 'quarantined' END, "
-        f"_value = {key_text}, _reason = CASE WHEN r.same THEN NULL ELSE 'key ' || {key_text} || ' repeats row ' || "
-        "CAST(r.first_row AS VARCHAR) || ' of this file with different values' END "
-        "FROM _repeats r WHERE c.source_row = r.source_row"
-    )
+    # Within the file: later rows repeating a key. Line numbers the importer assigned are unique by
+    # construction, so only files that give their own keys need the check.
+    assigned_only = needs_numbers and "line_no" not in Staging.columns_of(wh, stage)
+    if not assigned_only:
+        wh.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _repeats AS
+    SELECT source_row, first_row, same FROM (
+      SELECT c.source_row,
+             row_number() OVER w AS rank,
+             first_value(c.source_row) OVER w AS first_row,
+             {_struct(content, "c")} IS NOT DISTINCT FROM first_value({_struct(content, "c")}) OVER w AS same
+      FROM {q(name)} c SEMI JOIN (
+        SELECT {keys} FROM {q(name)} WHERE {LOADED} GROUP BY {keys} HAVING count(*) > 1
+      ) d USING ({keys})
+      WHERE c.{LOADED}
+      WINDOW w AS (PARTITION BY {", ".join("c." + q(k) for k in spec.key)} ORDER BY c.source_row)
+    ) WHERE rank > 1"""
+        )
+        wh.execute(
+            f"UPDATE {q(name)} c SET _bucket = CASE WHEN r.same THEN 'duplicate' ELSE 'quarantined' END, "
+            f"_value = {key_text}, _reason = CASE WHEN r.same THEN NULL ELSE 'key ' || {key_text} || "
+            "' repeats row ' || CAST(r.first_row AS VARCHAR) || ' of this file with different values' END "
+            "FROM _repeats r WHERE c.source_row = r.source_row"
+        )
     # Against the warehouse: rows whose key is already stored.
     on = " AND ".join(f"t.{q(k)} = c.{q(k)}" for k in spec.key)
     wh.execute(
