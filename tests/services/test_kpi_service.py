@@ -43,6 +43,7 @@ def _sales(rows: list[tuple[str, date, str, str, str, str]]) -> pa.Table:
     )
 
 
+@pytest.mark.slow
 def test_materialised_kpis_equal_the_live_expression(workspace: Workspace) -> None:
     wh = workspace.warehouse
     load(wh)
