@@ -157,10 +157,56 @@ def test_resolve_workspace_proposes_then_applies(workspace: Workspace) -> None:
     assert workspace.warehouse.scalar("SELECT count(*) FROM customers") == len(ids)
     applied = resolve_workspace(workspace, apply=True, user="bot")
     assert applied["applied"] == proposed["proposed"]
-    assert applied["customers"] == len(ids) - applied["applied"]
+    assert applied["identities"] == len(ids) - applied["applied"]
     assert merge_candidates(workspace, min_score=0.9) == []
     # Undoing one merge keeps it from being proposed again.
     split(workspace, applied["merges"][0]["log_id"])
     again = {frozenset((c["keep_id"], c["merge_id"])) for c in merge_candidates(workspace)}
     first = applied["merges"][0]
     assert frozenset((first["keep_id"], first["merged_id"])) not in again
+
+
+def test_suppliers_merge_and_split_with_their_purchase_lines(workspace: Workspace) -> None:
+    wh = workspace.warehouse
+    suppliers = pd.DataFrame(
+        {
+            "supplier_id": ["S000001", "S000002", "S000003"],
+            "name": ["深圳鼎盛电子有限公司", "鼎盛电子（深圳）有限公司", "Wonka Foods GmbH"],
+            "phone": ["0755-26001234", "0755 2600 1234", None],
+            "province": ["广东", "广东", None],
+        }
+    )
+    wh.insert_arrow("suppliers", pa.Table.from_pandas(suppliers, preserve_index=False))
+    sources = pd.DataFrame(
+        {
+            "source_key": ["code:V1", "code:V2", "code:V3"],
+            "supplier_id": ["S000001", "S000002", "S000003"],
+            "evidence": ["new"] * 3,
+            "score": [1.0] * 3,
+        }
+    )
+    wh.insert_arrow("supplier_sources", pa.Table.from_pandas(sources, preserve_index=False))
+    purchases = [
+        {
+            "po_id": f"PO{i}",
+            "line_no": 1,
+            "order_date": date(2024, 2, 1),
+            "supplier_id": sid,
+            "product_id": "P1",
+            "amount": 100.0,
+            "batch_id": "B1",
+            "source_row": i + 1,
+        }
+        for i, sid in enumerate(["S000001", "S000002", "S000002", "S000003"])
+    ]
+    wh.insert_arrow("purchases", pa.Table.from_pylist(purchases))
+    before = wh.rows("SELECT po_id, supplier_id FROM purchases ORDER BY po_id")
+
+    proposals = merge_candidates(workspace, kind="supplier")
+    assert [(p["keep_id"], p["merge_id"]) for p in proposals] == [("S000002", "S000001")]  # S2 has 2 lines
+    done = merge(workspace, "S000002", "S000001", kind="supplier")
+    assert done["moved"] == {"purchases": 1, "supplier_sources": 1}
+    assert wh.scalar("SELECT count(*) FROM purchases WHERE supplier_id = 'S000002'") == 3
+    split(workspace, "code:V1", kind="supplier")
+    assert wh.rows("SELECT po_id, supplier_id FROM purchases ORDER BY po_id") == before
+    assert wh.scalar("SELECT supplier_id FROM supplier_sources WHERE source_key = 'code:V1'") == "S000001"
