@@ -32,8 +32,6 @@ _TOTALS = (
     r"|(?:grand\s*)?(?:sub-?\s*)?totals?\s*[:：]?|sum\s*[:：]?)\s*$"
 )
 
-META_FIELDS = ("source_row", "_bucket", "_column", "_value", "_reason", "_raw")
-IDENTITY_FIELDS = ("customer_code", "customer_name", "phone", "email", "address", "city", "province", "tax_id")
 
 _WON = re.compile(r"(?i)^(won|closed\s*won|win|赢单|成交|已成交|签约|已签约|赢)$")
 _LOST = re.compile(r"(?i)^(lost|closed\s*lost|lose|输单|丢单|失败|已丢单|流失)$")

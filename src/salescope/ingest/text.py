@@ -75,10 +75,6 @@ def _clean_values(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
-def is_placeholder(value: str) -> bool:
-    return clean(value).casefold() in PLACEHOLDERS
-
-
 def blank_to_null(values: pa.Array) -> pa.Array:
     """Trim a string column and turn empty cells and placeholders (``N/A``, ``-``, ``无``) into nulls."""
     values = pc.utf8_trim_whitespace(values)

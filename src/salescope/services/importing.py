@@ -30,7 +30,7 @@ from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError, NotFoundError, SalescopeError
 from salescope.ingest import mapping as mapping_mod
 from salescope.ingest import parsing, targets
-from salescope.ingest.readers import Reader, RenumberError, database_url, open_reader
+from salescope.ingest.readers import Reader, RenumberError, cell_text, database_url, open_reader
 from salescope.ingest.text import header_key
 from salescope.resolve.identity import assign_ids, record_keys
 from salescope.schema.kinds import KINDS
@@ -846,10 +846,8 @@ def preview(
     for chunk in reader.chunks(max(rows, 1)):
         plan = parsing.plan(cmap, chunk, "preview")
         staged = parsing.parse_chunk(plan, chunk)
-        for i, rec in enumerate(chunk.table.slice(0, rows).to_pylist()):
-            sample.append({layout.headers[int(c[1:])]: v for c, v in rec.items()})
-            if i >= rows:
-                break
+        for rec in chunk.table.slice(0, rows).to_pylist():
+            sample.append({layout.headers[int(c[1:])]: cell_text(v) for c, v in rec.items()})
         fields = [
             f
             for f in staged.column_names

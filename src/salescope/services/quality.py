@@ -153,7 +153,8 @@ def invalid_values(wh: Warehouse, batch_id: str | None = None, table: str | None
     """Values the import could not read, by column, with examples (from the quarantine)."""
     where = f"q.batch_id = {lit(batch_id)}" if batch_id else "TRUE"
     if table and not batch_id:
-        where = f"b.kind = {lit(_kind_of(table))}"
+        # Each kind loads into the table of the same name.
+        where = f"b.kind = {lit(table)}"
     rows = wh.rows(
         f"SELECT q.column_name, count(*), list(DISTINCT q.value)[1:5] FROM quarantine q "
         f"JOIN import_batches b USING (batch_id) WHERE {where} AND q.bucket = 'quarantined' "
@@ -172,10 +173,6 @@ def invalid_values(wh: Warehouse, batch_id: str | None = None, table: str | None
                 {"column": "phone", "count": bad, "examples": [], "note": "kept as typed: not a possible number"}
             )
     return out
-
-
-def _kind_of(table: str) -> str:
-    return table
 
 
 def _batch_table(wh: Warehouse, batch_id: str) -> str:
