@@ -101,6 +101,9 @@ def test_supplier_prefix_and_missing_columns() -> None:
     a = assign_ids(pd.DataFrame({"code": ["V1", "V2", None]}), pd.DataFrame(), prefix="S")
     assert a.ids.tolist()[:2] == ["S000001", "S000002"]
     assert pd.isna(a.ids.iloc[2])
+    supplier_sources = a.new_sources.rename(columns={"customer_id": "supplier_id"})
+    again = assign_ids(pd.DataFrame({"code": ["v2", "V9"]}), supplier_sources, prefix="S")
+    assert again.ids.tolist() == ["S000002", "S000003"]
     empty = assign_ids(pd.DataFrame({"name": pd.Series([], dtype="object")}), pd.DataFrame())
     assert empty.ids.empty and empty.new_entities.empty
 

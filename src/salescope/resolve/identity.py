@@ -124,7 +124,10 @@ def _empty_sources() -> pd.DataFrame:
 
 
 def assign_ids(records: pd.DataFrame, sources: pd.DataFrame, *, prefix: str = "C") -> Assignment:
-    """Give every record an identity id, reusing known source keys and numbering new identities in file order."""
+    """Give every record an identity id, reusing known source keys and numbering new identities in file order.
+
+    ``sources`` are the current customer_sources (or supplier_sources, keyed by supplier_id) rows.
+    """
     used = ("code", "name", "phone", "email", "tax_id", "id_number", *ENTITY_OPTIONAL)
     distinct, codes = distinct_rows(records, used)
     assignment = _assign_distinct(distinct, sources, prefix)
@@ -145,11 +148,13 @@ def _assign_distinct(records: pd.DataFrame, sources: pd.DataFrame, prefix: str) 
     keys["pk"] = pk
     keys["row"] = np.arange(n)
 
+    # customer_sources name the identity customer_id, supplier_sources supplier_id.
+    id_col = next((c for c in ("customer_id", "supplier_id") if c in sources.columns), None)
     known: dict[str, str] = {}
-    if len(sources) and "source_key" in sources.columns:
-        src = sources.dropna(subset=["source_key", "customer_id"])
-        known = dict(zip(src["source_key"].astype(str), src["customer_id"].astype(str), strict=True))
-    existing_ids = sources["customer_id"] if "customer_id" in sources.columns else pd.Series(dtype="object")
+    if id_col is not None and len(sources) and "source_key" in sources.columns:
+        src = sources.dropna(subset=["source_key", id_col])
+        known = dict(zip(src["source_key"].astype(str), src[id_col].astype(str), strict=True))
+    existing_ids = sources[id_col] if id_col is not None else pd.Series(dtype="object")
     next_no, width = _next_number(existing_ids, prefix)
 
     pk_id: dict[str, str] = {}
