@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -111,6 +114,33 @@ def test_cdnow_other_models_through_the_importer(cdnow_ws: Workspace, model: str
         # lifetimes 0.11.3 on the same summary (see tests/models/test_btyd_cdnow.py)
         assert out["params"]["r"] == pytest.approx(0.52484, rel=1e-4)
     assert cdnow_ws.warehouse.scalar("SELECT count(*) FROM customer_clv WHERE model = ?", [model]) == 2357
+
+
+@pytest.mark.slow
+def test_cdnow_through_the_cli_matches_the_papers(tmp_path: Path) -> None:
+    """`salescope import` of the plain CSV, then `salescope clv --json`, as real processes."""
+    binary = Path(sys.executable).with_name("salescope")
+    env = {**os.environ, "SALESCOPE_WORKSPACE": str(tmp_path / "ws")}
+
+    def run(*args: str) -> dict:
+        proc = subprocess.run(
+            [str(binary), *args, "--json"], capture_output=True, text=True, env=env, timeout=300, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    imported = run("import", str(write_plain_csv(tmp_path / "cdnow.csv")), "--kind", "sales")
+    imported = imported[0] if isinstance(imported, list) else imported
+    assert imported["loaded"] == 6919
+    out = run("clv", "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--period", "week")
+    for k, v in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():  # FHL (2005)
+        assert same_to_3_significant(out["params"][k], v), (k, out["params"][k])
+    assert round(out["log_likelihood"], 1) == -9582.4
+    for k, v in {"p": 6.25, "q": 3.74, "gamma": 15.44}.items():  # Fader & Hardie (2013)
+        assert same_to_3_significant(out["spend"]["params"][k], v), (k, out["spend"]["params"][k])
+    pareto = run("clv", "--model", "pareto", "--calibration-end", "1997-09-30")
+    for k, v in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():  # FHL (2005)
+        assert same_to_3_significant(pareto["params"][k], v), (k, pareto["params"][k])
 
 
 def _write_sales(path: Path, rows: list[tuple[str, date, float]]) -> Path:

@@ -37,6 +37,13 @@ def period_days(period: str) -> int:
     return PERIOD_DAYS[period]
 
 
+def _days(sales: ir.Table, end: dt.date) -> ir.Table:
+    """Purchases: (customer, day) with its net value, up to ``end``; days of returns only are dropped."""
+    rows = sales.filter(sales.customer_id.notnull() & (sales.order_date <= end))
+    days = rows.group_by(["customer_id", "order_date"]).aggregate(value=rows.amount.sum())
+    return days.filter(days.value >= 0)
+
+
 def purchase_days(
     sales: ir.Table, *, calibration_end: dt.date, end: dt.date, observation_start: dt.date | None = None
 ) -> ir.Table:
@@ -44,9 +51,7 @@ def purchase_days(
 
     Only customers first seen by ``calibration_end`` (and not before ``observation_start``) are kept.
     """
-    rows = sales.filter(sales.customer_id.notnull() & (sales.order_date <= end))
-    days = rows.group_by(["customer_id", "order_date"]).aggregate(value=rows.amount.sum())
-    days = days.filter(days.value >= 0)
+    days = _days(sales, end)
     firsts = days.group_by("customer_id").aggregate(first_purchase=days.order_date.min())
     firsts = firsts.filter(firsts.first_purchase <= calibration_end)
     if observation_start is not None:
@@ -80,9 +85,7 @@ def transaction_summary(
         )
     # One aggregation over the purchase days, no join back to each customer's first day: the first
     # purchase is the earliest day and its value is arg_min(value, day), so repeat value = total - first.
-    rows = sales.filter(sales.customer_id.notnull() & (sales.order_date <= (holdout_end or calibration_end)))
-    days = rows.group_by(["customer_id", "order_date"]).aggregate(value=rows.amount.sum())
-    days = days.filter(days.value >= 0)
+    days = _days(sales, holdout_end or calibration_end)
     in_cal = days.order_date <= calibration_end
     metrics: dict[str, ir.Value] = {
         "first_purchase": days.order_date.min(),
