@@ -276,3 +276,15 @@ def test_bad_input_leaves_nothing_behind(workspace: Workspace, tmp_path: Path) -
     assert wh.scalar("SELECT count(*) FROM import_batches") == 0
     assert wh.scalar("SELECT count(*) FROM sales") == 0
     assert not [p for p in workspace.imports_dir.rglob("*") if p.is_file()]
+
+
+def test_lines_with_the_wrong_field_count_are_quarantined_in_place(workspace: Workspace, tmp_path: Path) -> None:
+    text = '订单编号,下单日期,金额\nA1,2024-01-02,5\nA2,2024-01-02\nA3,2024-01-03,7,9\n"A4","2024-01-04","8"\n'
+    r = import_file(workspace, write(tmp_path / "ragged.csv", text))
+    assert (r.rows, r.loaded, r.quarantined) == (4, 2, 2)
+    wh = workspace.warehouse
+    assert wh.rows("SELECT order_id, source_row FROM sales ORDER BY 2") == [("A1", 1), ("A4", 4)]
+    assert wh.rows("SELECT source_row, reason, raw FROM quarantine ORDER BY 1") == [
+        (2, "the line has 2 fields where the header has 3", '{"_line": "A2,2024-01-02"}'),
+        (3, "the line has 4 fields where the header has 3", '{"_line": "A3,2024-01-03,7,9"}'),
+    ]

@@ -210,3 +210,12 @@ def test_bad_files_raise_one_sentence(tmp_path: Path) -> None:
         open_reader(binary)
     with pytest.raises(InputError, match="no such file"):
         open_reader(tmp_path / "missing.csv")
+
+
+def test_utf16_tab_separated_text_from_excel(tmp_path: Path) -> None:
+    # Excel's "Unicode text" export: UTF-16 with a BOM, tab separated.
+    path = tmp_path / "export.txt"
+    path.write_bytes("订单编号\t下单日期\t金额\nA1\t2024-01-02\t5\n".encode("utf-16"))
+    reader = open_reader(path)
+    assert (reader.layout.encoding, reader.layout.delimiter) == ("utf-16", "\t")
+    assert rows_of(reader) == [{"订单编号": "A1", "下单日期": "2024-01-02", "金额": "5"}]
