@@ -90,3 +90,13 @@ def test_same_clusters_on_spark_as_on_duckdb(er_records: ModuleType, tmp_path: P
     merged = on_duckdb.merge(on_spark, on=["unique_id_l", "unique_id_r"], suffixes=("_d", "_s"))
     assert len(merged) == len(on_duckdb) == len(on_spark)
     assert np.allclose(merged["match_probability_d"], merged["match_probability_s"], atol=1e-6)
+
+
+def test_training_plan_depends_on_size_and_request(er_records: ModuleType) -> None:
+    small = _people(er_records, 30, seed=3)
+    assert linkage_spec(small, "person", train_m=True).plan.em_rules == ()
+    big = pd.concat([small] * (MIN_ROWS_TO_TRAIN_U // len(small) + 1), ignore_index=True)
+    big["unique_id"] = range(len(big))
+    assert linkage_spec(big, "person").plan.em_rules == ()
+    plan = linkage_spec(big, "person", train_m=True).plan
+    assert plan.train_u and len(plan.em_rules) == 2 and plan.adjust is not None

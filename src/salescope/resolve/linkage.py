@@ -7,8 +7,8 @@ the settings free of dialect-specific date formats.
 
 Each comparison level carries a prior m and u probability, so a small table (a notebook
 sample, a workspace with a few hundred customers) is scored sensibly without training; on
-larger tables u is re-estimated by random sampling and m by expectation maximisation on
-blocking rules, and the priors are only the starting point.
+larger tables u is re-estimated by random sampling (and, on request, m by expectation
+maximisation on blocking rules), and the priors are only the starting point.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ Kind = Literal["person", "company"]
 
 # Below these sizes the data cannot support the estimate, and the priors are better.
 MIN_ROWS_TO_TRAIN_U = 2000
-MIN_ROWS_TO_TRAIN_M = 10**9
 U_MAX_PAIRS = 5e5
 DEFAULT_THRESHOLD = 0.9
 
@@ -210,11 +209,11 @@ def _blocking(features: pd.DataFrame, kind: Kind) -> list[Any]:
     return [rule for cols, rule in rules if all(_present(features, c) for c in cols)]
 
 
-def _training(features: pd.DataFrame, kind: Kind, compared: list[str]) -> TrainingPlan:
+def _training(features: pd.DataFrame, kind: Kind, compared: list[str], train_m: bool) -> TrainingPlan:
     n = len(features)
     train_u = n >= MIN_ROWS_TO_TRAIN_U
     em: list[Any] = []
-    if n >= MIN_ROWS_TO_TRAIN_M:
+    if train_m and train_u:
         for col in ("phone", "name_translit"):
             if col in compared:
                 em.append(block_on(col))
@@ -262,8 +261,15 @@ def decontaminate_u(model: dict[str, Any], priors: list[list[float | None]]) -> 
     return model
 
 
-def linkage_spec(features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAULT_THRESHOLD) -> LinkageSpec:
-    """The model for one kind of record, using only the features that are actually filled in."""
+def linkage_spec(
+    features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAULT_THRESHOLD, train_m: bool = False
+) -> LinkageSpec:
+    """The model for one kind of record, using only the features that are actually filled in.
+
+    m is estimated by EM (on phone and on name blocks) only when ``train_m`` is set: on the
+    labelled benchmark EM did not beat the priors, and on sparse fields it can drive a level's m
+    to zero, which Splink rejects (reported as ModelFitError).
+    """
     comparisons = _comparisons(features, kind)
     compared = [col for col, _ in comparisons]
     n = max(len(features), 2)
@@ -277,7 +283,7 @@ def linkage_spec(features: pd.DataFrame, kind: Kind, *, threshold: float = DEFAU
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
     )
-    plan = _training(features, kind, compared)
+    plan = _training(features, kind, compared, train_m)
     if plan.train_u:
         plan = replace(plan, adjust=partial(decontaminate_u, priors=prior_u(settings)))
     return LinkageSpec(kind, settings, plan, threshold, tuple(compared))

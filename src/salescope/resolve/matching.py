@@ -79,11 +79,12 @@ def probabilistic_pairs(
     min_probability: float,
     backend: engine.Backend = "duckdb",
     spark: Any = None,
+    train_m: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     subset = features[features["kind"] == kind].reset_index(drop=True)
     if len(subset) < MIN_ROWS_FOR_MODEL:
         return _empty_edges(), {}
-    spec = linkage_spec(subset, kind, threshold=threshold)
+    spec = linkage_spec(subset, kind, threshold=threshold, train_m=train_m)
     if not spec.compared:
         return _empty_edges(), {}
     prediction = engine.predict(subset, spec, min_probability=min_probability, backend=backend, spark=spark)
@@ -113,6 +114,7 @@ def resolve_records(
     min_probability: float | None = None,
     backend: engine.Backend = "duckdb",
     spark: Any = None,
+    train_m: bool = False,
 ) -> Resolution:
     """Cluster the rows of ``df``; ``threshold`` is on the match-probability scale."""
     distinct, codes = distinct_rows(df, (*INPUT_COLUMNS, "kind"))
@@ -122,7 +124,7 @@ def resolve_records(
     models: dict[str, dict[str, Any]] = {}
     for kind in ("person", "company"):
         pairs, model = probabilistic_pairs(
-            features, kind, threshold=threshold, min_probability=floor, backend=backend, spark=spark
+            features, kind, threshold=threshold, min_probability=floor, backend=backend, spark=spark, train_m=train_m
         )
         if not pairs.empty:
             frames.append(pairs)
