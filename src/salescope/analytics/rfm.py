@@ -26,7 +26,7 @@ aggregates), so the same code runs on DuckDB and on Spark.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dtypes
@@ -39,7 +39,6 @@ from salescope.analytics.segments import high_low_code, segment_columns
 from salescope.errors import InputError
 from salescope.settings import RfmSettings
 
-Threshold = Literal["mean", "quintile", "fixed"]
 THRESHOLDS: tuple[str, ...] = ("mean", "quintile", "fixed")
 MONEY = dtypes.Decimal(18, 4)
 EPOCH = dt.date(1970, 1, 1)
@@ -66,8 +65,9 @@ RFM_COLUMNS: tuple[str, ...] = (
 def customer_orders(sales: ir.Table, *, as_of: dt.date | None = None) -> ir.Table:
     """One row per (customer_id, order_id) with the order's date and net amount.
 
-    Grouping twice (order, then customer) instead of ``COUNT(DISTINCT order_id)`` per customer
-    is both portable and cheaper: the distinct count is what makes RFM expensive at scale.
+    Grouping twice (order, then customer) rather than ``COUNT(DISTINCT order_id)`` per customer
+    keeps the per-order rows, which the maintained ``order_facts`` table stores, so both paths
+    share one definition; on DuckDB it measured no slower than the distinct count.
     """
     rows = sales.filter(sales.customer_id.notnull())
     if as_of is not None:
@@ -136,11 +136,7 @@ def score_customers(
         _m_sum=t.monetary.sum().over(whole),
     )
     as_of_value: ir.DateValue = t[as_of] if isinstance(as_of, str) else ibis.literal(as_of, type="date")
-    t = t.mutate(
-        recency_days=as_of_value.delta(t.last_order, unit="day"),
-        avg_order_value=(t.monetary / t.frequency).cast(MONEY),
-        as_of=as_of_value,
-    )
+    recency = as_of_value.delta(t.last_order, unit="day")
     if threshold == "mean":
         # recency < mean recency  <=>  last order after the mean last order (same as_of for all)
         r_high = t.last_order.delta(EPOCH, unit="day") * t._n > t._last_sum
@@ -150,12 +146,26 @@ def score_customers(
         r_high, f_high, m_high = t.r_score >= 4, t.f_score >= 4, t.m_score >= 4
     else:
         f = fixed or RfmSettings()
-        r_high = t.recency_days <= f.fixed_recency_days
+        r_high = recency <= f.fixed_recency_days
         f_high = t.frequency >= f.fixed_frequency
         m_high = t.monetary >= f.fixed_monetary
-    t = t.mutate(rfm_code=high_low_code(r_high, f_high, m_high))
-    t = t.mutate(**segment_columns(t.rfm_code))
-    return t.select(*RFM_COLUMNS)
+    # One projection after the windows (each extra layer costs Ibis compile time, not DuckDB time).
+    code = high_low_code(r_high, f_high, m_high)
+    return t.select(
+        customer_id=t.customer_id,
+        first_order=t.first_order,
+        last_order=t.last_order,
+        recency_days=recency,
+        frequency=t.frequency,
+        monetary=t.monetary,
+        avg_order_value=(t.monetary / t.frequency).cast(MONEY),
+        r_score=t.r_score,
+        f_score=t.f_score,
+        m_score=t.m_score,
+        rfm_code=code,
+        **segment_columns(code),
+        as_of=as_of_value,
+    )
 
 
 def rfm_table(
