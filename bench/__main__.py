@@ -1,7 +1,7 @@
 """``make bench``: run every ``bench/bench_*.py`` module's ``main`` and record its results.
 
 ``python -m bench [--only NAME ...] [SIZE ...]``: sizes (integers) go to modules whose ``main``
-takes ``sizes``; modules whose ``main`` parses its own arguments (``argv``) run with their defaults.
+takes ``sizes``; modules whose ``main`` parses its own arguments run with their defaults.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def run(name: str, sizes: list[int]) -> bool:
     params = list(inspect.signature(module.main).parameters)
     t0 = time.perf_counter()
     print(f"== {name}", flush=True)
+    saved, sys.argv = sys.argv, [f"bench/{name}.py"]  # modules that parse sys.argv see no options of ours
     try:
         if params and params[0] == "sizes":
             module.main(sizes or None)
@@ -31,10 +32,16 @@ def run(name: str, sizes: list[int]) -> bool:
             module.main([])
         else:
             module.main()
+    except SystemExit as exc:  # a module's own argument parser gave up
+        if exc.code not in (0, None):
+            print(f"== {name} FAILED (exit {exc.code}) after {time.perf_counter() - t0:.0f}s", flush=True)
+            return False
     except Exception:
         traceback.print_exc()
         print(f"== {name} FAILED after {time.perf_counter() - t0:.0f}s", flush=True)
         return False
+    finally:
+        sys.argv = saved
     print(f"== {name} done in {time.perf_counter() - t0:.0f}s", flush=True)
     return True
 
