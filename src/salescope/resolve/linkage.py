@@ -29,6 +29,10 @@ Kind = Literal["person", "company"]
 MIN_ROWS_TO_TRAIN_U = 2000
 U_MAX_PAIRS = 5e5
 DEFAULT_THRESHOLD = 0.9
+# Comparing every pair of records with the same name finds a customer who moved city, but 张伟
+# is shared by thousands in a national file; above this many pairs, names are compared only
+# together with a city, birth date, postcode or contact detail.
+NAME_BLOCK_PAIR_BUDGET = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,14 @@ def _comparisons(features: pd.DataFrame, kind: Kind) -> list[tuple[str, Any]]:
     return [(col, comp) for col, comp in wanted if _present(features, col)]
 
 
+def _name_block_pairs(features: pd.DataFrame) -> int:
+    """Pairs that blocking on the name alone would compare (Σ k(k−1)/2 over equal names)."""
+    if "name_translit" not in features.columns:
+        return 0
+    counts = features["name_translit"].value_counts().to_numpy()
+    return int((counts * (counts - 1) // 2).sum())
+
+
 def _blocking(features: pd.DataFrame, kind: Kind) -> list[Any]:
     rules: list[tuple[tuple[str, ...], Any]] = []
     if kind == "person":
@@ -195,7 +207,7 @@ def _blocking(features: pd.DataFrame, kind: Kind) -> list[Any]:
             (("birth_date", "name_translit"), block_on("birth_date", "substr(name_translit, 1, 2)")),
             (("address",), block_on("address")),
         ]
-        if not _present(features, "city") and not _present(features, "birth_date"):
+        if _name_block_pairs(features) <= NAME_BLOCK_PAIR_BUDGET:
             rules.append((("name_translit",), block_on("name_translit")))
     else:
         rules += [
