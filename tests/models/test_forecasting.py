@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from salescope.errors import InputError
-from salescope.models.forecasting import BASELINE, Forecaster, _select, mase_scale
+from salescope.models.forecasting import BASELINE, Forecaster, _select, _select_pooled, mase_scale
 
 
 def superstore_weekly_by_category(shared_data: Path) -> pd.DataFrame:
@@ -51,6 +51,22 @@ def test_selection_scores_each_origin_with_the_choice_made_before_it() -> None:
     assert row["mase"] == pytest.approx((3.0 + 1.0 + 1.0) / 3)
     assert row["baseline_mase"] == pytest.approx(1.5)
     assert row["windows"] == 4
+
+
+def test_intermittent_series_share_the_choice_made_on_all_of_them() -> None:
+    cut = pd.to_datetime(["2020-01-06", "2020-04-06", "2020-07-06"])
+    rows = []
+    for uid, base in (("s1", 1.5), ("s2", 1.0)):
+        for k in range(3):
+            rows.append({"unique_id": uid, "cutoff": cut[k], "A": [0.5, 3, 3][k], "B": [2, 1, 1][k], BASELINE: base})
+    out = {r["series"]: r for r in _select_pooled(pd.DataFrame(rows), ["A", "B", BASELINE])}
+    # origin 1: only origin 0 is known, pooled means A 0.5, B 2, baseline 1.25 -> A (3 for both series);
+    # origin 2: origins 0-1 pooled, A 1.75, B 1.5, baseline 1.25 -> baseline (1.5 and 1.0)
+    assert out["s1"]["mase"] == pytest.approx((3 + 1.5) / 2)
+    assert out["s2"]["mase"] == pytest.approx((3 + 1.0) / 2)
+    # on every origin: A 2.17, B 1.33, baseline 1.25 -> both keep the baseline (s1 alone would pick B)
+    assert out["s1"]["model"] == out["s2"]["model"] == BASELINE
+    assert _select("s1", pd.DataFrame(rows[:3]), ["A", "B", BASELINE])["model"] == "B"
 
 
 def test_missing_values_are_refused_in_one_sentence() -> None:

@@ -3,9 +3,11 @@
 Sales series are short, noisy and often intermittent, so no single model wins
 everywhere. Every series gets a small set of candidates suited to its length and
 sparsity; each is scored by MASE over rolling origins, and the series keeps the
-model that did best. The reported backtest error is *honest*: at each origin the
-choice is made from the origins before it only, so picking the winner cannot
-flatter the number (the first origin serves selection only).
+model that did best (intermittent series, whose own origins are mostly noise, share
+the model that did best over all the intermittent series of their class). The
+reported backtest error is *honest*: at each origin the choice is made from the
+origins before it only, so picking the winner cannot flatter the number (the first
+origin serves selection only).
 
 Weekly data has a 52-week season, beyond what statsforecast's AutoETS fits (it
 caps seasonal periods at 24) and slow for a seasonal ARIMA (~15 s per series
@@ -250,6 +252,8 @@ class Forecaster:
         names = [mod.alias for mod in models]
         cv = self._stats(models).cross_validation(h=h, df=sub, n_windows=cls.windows, step_size=h)
         errors = window_mase(sub, cv, names, self.season_length if cls.seasonal else 1)
+        if cls.intermittent:
+            return _select_pooled(errors, names)
         return [_select(str(uid), err, names) for uid, err in errors.groupby("unique_id", sort=True)]
 
     # -- predict --------------------------------------------------------------------
@@ -365,6 +369,41 @@ def _select(uid: str, err: pd.DataFrame, names: Sequence[str]) -> dict[str, Any]
         "baseline_mase": float(np.mean(table[1:, base])),
         "windows": len(table),
     }
+
+
+def _select_pooled(errors: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
+    """One model for a whole class of intermittent series, chosen on all their origins together.
+
+    A sparse series' own few origins are mostly noise (a week with one order decides the
+    winner), and picking its best of six or seven candidates rewards luck: measured on
+    Superstore weekly per product and monthly per customer, per-series choice lost to
+    seasonal naive (1.38 vs 1.31, 2.22 vs 2.18) while the pooled choice beat it (1.29, 2.08).
+    The walk is the same honest one as :func:`_select`, with the evidence pooled.
+    """
+    tables = {
+        str(uid): g.sort_values("cutoff")[list(names)].to_numpy(dtype="float64")
+        for uid, g in errors.groupby("unique_id", sort=True)
+    }
+    windows = min(len(t) for t in tables.values())
+    base = names.index(BASELINE)
+    final = names[_best(np.vstack(list(tables.values())))]
+    if windows < 2:
+        pick = names.index(final)
+        return [
+            {"series": uid, "model": final, "mase": float(t[0, pick]), "baseline_mase": float(t[0, base]), "windows": 1}
+            for uid, t in tables.items()
+        ]
+    picks = [_best(np.vstack([t[:k] for t in tables.values()])) for k in range(1, windows)]
+    return [
+        {
+            "series": uid,
+            "model": final,
+            "mase": float(np.mean([t[k, picks[k - 1]] for k in range(1, windows)])),
+            "baseline_mase": float(np.mean(t[1:windows, base])),
+            "windows": windows,
+        }
+        for uid, t in tables.items()
+    ]
 
 
 def _best(table: np.ndarray) -> int:
