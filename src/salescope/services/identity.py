@@ -86,9 +86,10 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _identities(ws: Workspace, e: Entity) -> pd.DataFrame:
+def _identities(ws: Workspace, e: Entity, ids: list[str] | None = None) -> pd.DataFrame:
     cols = ", ".join(_q(c) for c in (e.id_col, *e.fields))
-    frame = ws.warehouse.df(f"SELECT {cols} FROM {_q(e.table)} ORDER BY {_q(e.id_col)}")
+    where = f"WHERE {_q(e.id_col)} IN ({', '.join('?' for _ in ids)})" if ids else ""
+    frame = ws.warehouse.df(f"SELECT {cols} FROM {_q(e.table)} {where} ORDER BY {_q(e.id_col)}", ids or None)
     if e.record_kind is not None:
         frame["kind"] = e.record_kind
     return frame
@@ -201,8 +202,7 @@ def _exists(ws: Workspace, e: Entity, identity: str) -> bool:
 
 
 def _conflict(ws: Workspace, e: Entity, keep_id: str, merge_id: str) -> str | None:
-    both = _identities(ws, e)
-    both = both[both[e.id_col].isin([keep_id, merge_id])].drop(columns=[e.id_col])
+    both = _identities(ws, e, [keep_id, merge_id]).drop(columns=[e.id_col])
     if ConflictRule(prepare(both)).pairs(np.array([0]), np.array([1]))[0]:
         return "their tax ids differ, or they are companies with different names and different phones"
     return None
