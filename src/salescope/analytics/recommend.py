@@ -1,6 +1,6 @@
 """Next best product per customer, from association rules and item-to-item co-occurrence.
 
-Three sources of candidates, each an Ibis expression over order lines of identified customers:
+Three sources of candidates, each an Ibis expression over purchase lines (not returns):
 
 * **rules** — product-level association rules (:mod:`salescope.analytics.basket`) whose whole
   antecedent is among the customer's products; the candidate's score is the best such rule's
@@ -90,15 +90,13 @@ class NextBestParams:
 # -- inputs ---------------------------------------------------------------------------------
 
 
-def purchase_lines(sales: ibis.Table, as_of: dt.date) -> ibis.Table:
-    """Purchases (not returns) of identified customers and known products up to ``as_of``."""
+def purchase_lines(sales: ibis.Table, as_of: dt.date, *, identified: bool = True) -> ibis.Table:
+    """Purchases (not returns) of known products up to ``as_of``; of identified customers unless told otherwise."""
     s = sales.filter(
-        sales.customer_id.notnull()
-        & (sales.order_date <= as_of)
-        & (sales.amount > 0)
-        & sales.product_id.notnull()
-        & (sales.product_id != "UNKNOWN")
+        (sales.order_date <= as_of) & (sales.amount > 0) & sales.product_id.notnull() & (sales.product_id != "UNKNOWN")
     )
+    if identified:
+        s = s.filter(s.customer_id.notnull())
     return s.select("customer_id", "product_id", "order_id", "order_date")
 
 
@@ -333,26 +331,28 @@ Put = Callable[[pa.Table], ibis.Table]
 
 
 def build(
-    lines: ibis.Table,
+    sales: ibis.Table,
     as_of: dt.date,
     params: NextBestParams,
     run: Runner,
     stage: Stager | None = None,
     put: Put = ibis.memtable,
 ) -> Recommender:
-    """Mine product rules from ``lines`` (see :func:`purchase_lines`) and build the recommendations.
+    """Mine product rules from the orders in ``sales`` up to ``as_of`` and build the recommendations.
 
+    Rules come from every order, anonymous ones included (what sells together does not
+    depend on who bought it); histories, cycles and popularity from identified customers.
     Executes the rule mining (level by level); the recommendations stay an expression.
     """
-    pairs = basket_items(lines, "order_id", "product_id")
-    orders = int(run(lines.order_id.nunique().as_table()).column(0)[0].as_py() or 0)
+    orders_lines = purchase_lines(sales, as_of, identified=False)
+    lines = purchase_lines(sales, as_of)
+    orders = int(run(orders_lines.order_id.nunique().as_table()).column(0)[0].as_py() or 0)
     tables = empty_rule_tables()
     if orders and params.method in ("blend", "rules"):
         rp = params.rule_params(orders)
-        itemsets = mine_itemsets(pairs, orders, rp, run, stage)
-        tables = rule_tables(
-            mine_rules(itemsets, rp, run, min_lift=1.0, per_consequent=params.rules_per_product), itemsets
-        )
+        itemsets = mine_itemsets(basket_items(orders_lines, "order_id", "product_id"), orders, rp, run, stage)
+        mined = mine_rules(itemsets, rp, run, min_lift=1.0, per_consequent=params.rules_per_product)
+        tables = rule_tables(mined, itemsets)
     history = purchase_history(lines)
     if stage is not None:
         history = stage(history)
@@ -417,7 +417,7 @@ def evaluate(
     out: dict[str, dict[int, float]] = {}
     for method in methods:
         p = NextBestParams(**{**base.__dict__, "method": method, "k": max(ks)})
-        rec = build(train, cutoff, p, run, stage, put)
+        rec = build(sales, cutoff, p, run, stage, put)
         out[method] = {}
         for k in ks:
             row = run(hit_rate(rec.recommendations, actual, k)).to_pylist()[0]

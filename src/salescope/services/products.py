@@ -237,12 +237,12 @@ def _period_start(day: dt.date, period: abc.Period) -> dt.date:
 def analysis_window(first_sale: dt.date, as_of: dt.date, days: int = 365) -> Window:
     """ABC over the last ``days`` days (or since the first sale); XYZ over its complete periods.
 
-    Months when the window spans half a year or more, else weeks. The period holding
+    Months when the window touches six or more calendar months, else weeks. The period holding
     ``as_of`` counts only when ``as_of`` is its last day: a half-finished month would look
     like a demand drop. When no period is complete yet, XYZ uses the whole window.
     """
     start = max(first_sale, as_of - dt.timedelta(days=days - 1))
-    period: abc.Period = "month" if (as_of - start).days >= 180 else "week"
+    period: abc.Period = "month" if abc.period_count(start, as_of, "month") >= 6 else "week"
     next_day = as_of + dt.timedelta(days=1)
     xyz_end = (
         as_of if _period_start(next_day, period) == next_day else _period_start(as_of, period) - dt.timedelta(days=1)
@@ -271,8 +271,12 @@ def _line_values(wh: Warehouse, as_of: dt.date, window: Window) -> ibis.Table:
 
 
 def product_abc(lines: ibis.Table, window: Window, settings: ProductSettings) -> ibis.Table:
-    """One row per product with sales in the window: the three ABC classes, XYZ and the cell."""
+    """One row per product with sales in the window: the three ABC classes, XYZ and the cell.
+
+    Lines without a product (``UNKNOWN``) are left out: they are revenue, not a product.
+    """
     t1, t2 = settings.abc_thresholds
+    lines = lines.filter(lines.product_id != "UNKNOWN")
     totals = lines.group_by("product_id").aggregate(
         revenue=lines.revenue.sum(), profit=lines.profit.sum(), quantity=lines.quantity.sum()
     )
@@ -384,9 +388,13 @@ def abc_step(ws: Workspace, as_of: dt.date, settings: ProductSettings = DEFAULTS
             wh.execute('DELETE FROM "customer_abc"')
             return
         window = analysis_window(first, as_of, settings.window_days)
-        lines = _line_values(wh, as_of, window)
-        wh.materialise("product_abc", product_abc(lines, window, settings))
-        wh.materialise("customer_abc", customer_abc(lines, window, settings))
+        with _scratch(wh) as (stage, _put):
+            # Staged once: both tables read it several times. Reading a plain table also keeps clear
+            # of a DuckDB 2.0 wrong-result bug (comparisons on aggregates over a LEFT JOIN to an
+            # empty table, e.g. no product master yet, evaluate false; see the test of this step).
+            lines = stage(_line_values(wh, as_of, window))
+            wh.materialise("product_abc", product_abc(lines, window, settings))
+            wh.materialise("customer_abc", customer_abc(lines, window, settings))
 
 
 # -- next best product ----------------------------------------------------------------------------
@@ -395,9 +403,8 @@ def abc_step(ws: Workspace, as_of: dt.date, settings: ProductSettings = DEFAULTS
 def next_best_step(ws: Workspace, as_of: dt.date, settings: ProductSettings = DEFAULTS) -> None:
     """``next_best``: the top products per identified customer (see :mod:`salescope.analytics.recommend`)."""
     wh = ws.warehouse
-    lines = recommend.purchase_lines(wh.table("sales"), as_of)
     with _scratch(wh) as (stage, put):
-        rec = recommend.build(lines, as_of, settings.next_best, _runner(wh), stage, put)
+        rec = recommend.build(wh.table("sales"), as_of, settings.next_best, _runner(wh), stage, put)
         expr = rec.recommendations.mutate(as_of=ibis.literal(as_of))
         with wh.transaction():
             wh.materialise("next_best", expr)
