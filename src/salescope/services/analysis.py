@@ -1,7 +1,7 @@
 """``salescope analyze``: compute the customer analyses and materialise them for pages and exports.
 
-The analysis is an ordered list of named steps, each ``step(ws, as_of)``; other analyses (CLV,
-churn, ABC, rules, forecasts) are appended to :data:`ANALYSIS_STEPS` by the composition root.
+The analysis is an ordered list of named steps, each ``step(ws, as_of)``: the customer analyses
+here, then CLV, KPIs (with anomalies) and forecasts from their own services.
 Every step reads the canonical tables (or the aggregates the first step keeps current) and
 replaces its result tables inside one transaction, so a failed step leaves the previous
 results in place.
@@ -29,6 +29,9 @@ from salescope.analytics.segments import SEGMENT_KEYS
 from salescope.engine import aggregates
 from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError
+from salescope.services.clv import clv_step
+from salescope.services.forecast import forecast_step
+from salescope.services.kpis import kpi_step
 from salescope.services.progress import NoProgress, Progress
 from salescope.services.workspace import Workspace
 
@@ -113,6 +116,9 @@ ANALYSIS_STEPS: list[tuple[str, Step]] = [
     ("lifecycle", lifecycle_step),
     ("cohorts", cohorts_step),
     ("repurchase", repurchase_step),
+    ("clv", clv_step),
+    ("kpis", kpi_step),
+    ("forecast", forecast_step),
 ]
 
 
