@@ -141,7 +141,8 @@ def run_case(
     m_pr, pr_mase = measure("prophet", lambda: score(frame, pr, horizon, windows, season, scored_from), repeats=1)
     models = fitted.scores_["model"].value_counts().to_dict()
     note = (
-        f"MASE salescope {ours_mase:.3f} (honest per-series choice; {evaluated} series scored; chosen {models}) "
+        f"MASE salescope {ours_mase:.3f} (honest backtest: choice per series, pooled over intermittent ones; "
+        f"{evaluated} series scored; chosen {models}) "
         f"vs prophet {pr_mase:.3f} vs seasonal naive {sn_mase:.3f} (ours says {fitted.baseline_mase_:.3f})"
     )
     print(f"{name} [{size}]: {note}", flush=True)
