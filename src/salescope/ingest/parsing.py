@@ -106,6 +106,8 @@ def _text_col(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 def _code_col(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Codes (order ids, SKUs, customer ids): text, with Excel's ``17850.0`` restored to ``17850``."""
     out = _text_col(values)
+    if not pc.any(pc.match_substring(out, ".0")).as_py():
+        return out
     return pc.replace_substring_regex(out, r"^(\d+)\.0+$", r"\1")
 
 
