@@ -78,6 +78,8 @@ def test_kpi_step_stores_the_unusual_day(workspace: Workspace) -> None:
     # the quiet weekends are the season, not anomalies; at 3.5 robust SDs a stray noise day may pass (one does)
     assert len(days) <= 2 and all(date.fromisoformat(i["period"]).weekday() < 5 for i in days)
     assert spike["direction"] == "high" and spike["value"] == 300.0 and spike["as_of"] == "2024-08-18"
+    # company-wide findings are not for a user restricted to their own customers
+    assert anomalies(workspace, Principal("wf", "sales", "王芳"))["total"] == 0
 
 
 def test_a_sales_user_sees_kpis_of_their_own_customers_only(workspace: Workspace) -> None:

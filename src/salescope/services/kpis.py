@@ -270,8 +270,21 @@ def trends(
     }
 
 
-def anomalies(ws: Workspace, *, freq: str | None = None, metric: str | None = None, limit: int = 100) -> dict[str, Any]:
-    """The stored anomalies, most recent first (what alert rules read)."""
+def anomalies(
+    ws: Workspace,
+    principal: Principal | None = None,
+    *,
+    freq: str | None = None,
+    metric: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """The stored anomalies, most recent first (what alert rules read).
+
+    They are found in company-wide KPIs, which a user restricted to their own customers
+    may not see, so such a user gets none.
+    """
+    if principal is not None and not principal.sees_all_rows:
+        return {"items": [], "total": 0}
     with reading(ws) as wh:
         t = wh.table("anomalies")
         if freq is not None:
