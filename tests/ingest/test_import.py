@@ -61,6 +61,9 @@ def test_every_row_ends_in_one_bucket(workspace: Workspace, tmp_path: Path) -> N
     amounts = [a for (a,) in wh.rows("SELECT amount FROM sales ORDER BY source_row")]
     assert amounts == EXPECTED_AMOUNTS
     assert wh.scalar("SELECT sum(amount) FROM sales") == sum(EXPECTED_AMOUNTS)
+    assert wh.scalar("SELECT count(*) FROM order_facts") == wh.scalar(
+        "SELECT count(*) FROM (SELECT DISTINCT customer_id, order_id FROM sales)"
+    )
     lines = wh.rows("SELECT order_id, line_no, source_row FROM sales WHERE order_id IN ('SO1', 'SO5') ORDER BY 1, 2")
     assert lines == [("SO1", 1, 1), ("SO1", 2, 2), ("SO5", 1, 6), ("SO5", 2, 7)]
     # Anonymous line, unknown product, one customer for two phone spellings, NFKC names.
@@ -150,6 +153,8 @@ def test_undo_removes_the_batch_and_only_its_identities(workspace: Workspace, tm
     assert result["sales"] == 2 and result["customers_removed"] == 1 and result["products_removed"] == 1
     after = {t: wh.scalar(f"SELECT count(*) FROM {t}") for t in before}
     assert after == before
+    # The order aggregates follow the sales table through the import and the undo.
+    assert wh.scalar("SELECT sum(amount) FROM order_facts") == wh.scalar("SELECT sum(amount) FROM sales")
     assert wh.scalar("SELECT status FROM import_batches WHERE batch_id = ?", [second.batch_id]) == "undone"
     with pytest.raises(InputError, match="already undone"):
         undo_batch(workspace, second.batch_id or "")

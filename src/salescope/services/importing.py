@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from salescope.engine import loading
+from salescope.engine import aggregates, loading
 from salescope.engine.loading import lit, q
 from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError, NotFoundError, SalescopeError
@@ -225,6 +225,9 @@ def _import(
         notes = parsing.notes(plan) + extra_notes + cmap.notes
         if tally["loaded"]:
             notes += quality.summary_notes(wh, targets.TABLE_OF[cmap.kind], batch_id)
+            if cmap.kind == "sales":
+                # The customer aggregates commit with the batch, so analyses never see half of it.
+                aggregates.refresh(wh, batch_id)
         if cmap.ignored:
             notes.append("columns not used: " + ", ".join(cmap.ignored))
         rows = sum(tally.values())
@@ -733,6 +736,8 @@ def undo_batch(ws: Workspace, batch_id: str, *, user: str | None = None) -> dict
                 wh.execute(f"DELETE FROM {q(table)} WHERE batch_id = {b}")
             removed[table] = n
         removed["restored"] = loading.restore_revisions(wh, batch_id)
+        if removed["sales"]:
+            aggregates.refresh(wh)
         removed.update(_release_entities(wh, batch_id))
         earlier = info["notes"] if isinstance(info["notes"], list) else []
         notes = [*earlier, f"undone by {user or 'unknown'} at {dt.datetime.now():%Y-%m-%d %H:%M:%S}"]
