@@ -151,14 +151,22 @@ def weighted_sum(w: Array, values: Array) -> Any:
 class Levels:
     """The distinct values of a column and the map back, so a costly function of it runs once per value."""
 
-    def __init__(self, column: Array) -> None:
+    def __init__(self, column: Array, *, whole: bool = False) -> None:
+        if whole and column.size and column.max() < 10 * column.size + 1_000:
+            # Small non-negative whole numbers (repeat counts): a histogram instead of a sort.
+            codes = column.astype(np.intp)
+            present = np.bincount(codes) > 0
+            self.values: Array = np.flatnonzero(present).astype(np.float64)
+            self.inverse: NDArray[np.intp] = (np.cumsum(present) - 1)[codes]
+            return
         values, inverse = np.unique(column, return_inverse=True)
-        self.values: Array = values
-        self.inverse: NDArray[np.intp] = inverse.reshape(column.shape)
+        self.values = values
+        self.inverse = inverse.reshape(column.shape)
 
     def apply(self, fn: Callable[[Array], Array]) -> Array:
         """fn of the distinct values, gathered back along the last axis (fn may return several rows)."""
-        return np.asarray(fn(self.values), dtype=np.float64)[..., self.inverse]
+        # np.take along the last axis is several times faster than arr[..., inverse] for stacked rows.
+        return np.take(np.asarray(fn(self.values), dtype=np.float64), self.inverse, axis=-1)
 
 
 @dataclass
@@ -235,6 +243,7 @@ def maximise(
     gtol: float,
     hessian: Callable[[Array], Array],
     warm: bool = False,
+    warm_hessian: Array | None = None,
 ) -> MLResult:
     """Maximum likelihood on the mean negative log-likelihood; raise ModelFitError on failure.
 
@@ -245,8 +254,9 @@ def maximise(
     From a cold start: L-BFGS-B, then Newton polishing. From a ``warm`` start (the estimate
     on a sample of the customers, already close): Newton steps only, which take a handful
     of likelihood evaluations instead of a few dozen; L-BFGS-B takes over if they stall.
-    The Newton steps reuse a Hessian while it keeps halving the gradient (a chord method)
-    and refresh it otherwise; the final Hessian gives the Laplace covariance.
+    The Newton steps reuse a Hessian (the sample's, ``warm_hessian``, to begin with) while it
+    keeps halving the gradient (a chord method) and refresh it otherwise; the final Hessian,
+    on all the data, gives the Laplace covariance.
     """
     # A fit is hundreds of calls of a few milliseconds; with multithreaded BLAS, scipy's L-BFGS-B
     # waits on worker threads at every step and ran thirty times slower on a busy machine here.
@@ -261,7 +271,7 @@ def maximise(
         phi = np.clip(theta0 - scale, -LOG_BOUND, LOG_BOUND)
         message = "Newton steps from the estimate on a sample"
         n_iter = 0
-        newton = _newton(shifted, hess_phi, phi, gtol) if warm else None
+        newton = _newton(shifted, hess_phi, phi, gtol, warm_hessian) if warm else None
         if newton is None or not newton.converged:
             if newton is not None:
                 phi, n_iter = newton.phi, newton.steps
@@ -312,13 +322,18 @@ class _Newton:
 
 
 def _newton(
-    shifted: Objective, hess_phi: Callable[[Array], Array], phi: Array, gtol: float, max_steps: int = 30
+    shifted: Objective,
+    hess_phi: Callable[[Array], Array],
+    phi: Array,
+    gtol: float,
+    hess0: Array | None = None,
+    max_steps: int = 30,
 ) -> _Newton:
     """Damped Newton steps with a Hessian refreshed only when progress slows."""
     f, g = shifted(phi)
-    hess = hess_phi(phi)
-    at_hess = phi
-    fresh = True
+    fresh = hess0 is None
+    hess = hess_phi(phi) if hess0 is None else hess0
+    at_hess = phi if hess0 is None else np.full_like(phi, np.inf)
     steps = 0
     while steps < max_steps and np.all(np.isfinite(g)) and np.max(np.abs(g)) > gtol * 1e-3:
         step = _newton_step(hess, g)
@@ -447,9 +462,12 @@ class FittedModel:
         return {k: (float(a), float(b)) for k, a, b in zip(self.param_names, lo, hi, strict=True)}
 
     def _sample_start(
-        self, patterns: Patterns, fit_patterns: Callable[[Patterns, Array | None, float], Array]
-    ) -> Array | None:
-        """Warm start: fit a random sample of customers loosely when the data have many distinct patterns."""
+        self, patterns: Patterns, fit_patterns: Callable[[Patterns, tuple[Array, Array] | None, float], MLResult]
+    ) -> tuple[Array, Array] | None:
+        """Warm start: fit a random sample of customers loosely when the data have many distinct patterns.
+
+        Returns the sample's estimate and its Hessian of the mean log-likelihood (a good first
+        Hessian for Newton steps on all the data, which saves computing one)."""
         total = float(patterns.weights.sum())
         if patterns.weights.size <= 4 * self.sample_size or total <= 2 * self.sample_size:
             return None
@@ -460,9 +478,10 @@ class FittedModel:
         keep = taken > 0
         sample = Patterns(tuple(c[keep] for c in patterns.columns), taken[keep].astype(np.float64), patterns.inverse)
         try:
-            return fit_patterns(sample, None, self.gtol * 100)
+            res = fit_patterns(sample, None, self.gtol * 100)
         except ModelFitError:
             return None
+        return res.theta, res.hessian / self.sample_size
 
 
 def _z(level: float) -> float:

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import ClassVar, Self
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from salescope.errors import InputError, ModelFitError
 from salescope.models._btyd_base import (
@@ -51,7 +51,7 @@ class Histories:
 
     @cached_property
     def _x(self) -> Levels:
-        return Levels(self.x)
+        return Levels(self.x, whole=True)
 
     @cached_property
     def _tx(self) -> Levels:
@@ -71,13 +71,22 @@ class Histories:
         return self._T.apply(fn)
 
     @cached_property
-    def _xT(self) -> Patterns:
-        return compress((self.x, self.T), np.ones(self.x.size))
+    def _xT(self) -> tuple[Array, Array, NDArray[np.intp]]:
+        """Distinct (x, T) pairs from the codes the columns already have: a histogram, not a sort."""
+        nT = self._T.values.size
+        key = self._x.inverse * nT + self._T.inverse
+        if self._x.values.size * nT <= 4 * key.size + 1_000:
+            present = np.bincount(key) > 0
+            inverse = (np.cumsum(present) - 1)[key]
+            pairs = np.flatnonzero(present)
+        else:  # too many possible pairs for a histogram (ages in fractions of a day): sort
+            pairs, inverse = np.unique(key, return_inverse=True)
+        return self._x.values[pairs // nT], self._T.values[pairs % nT], inverse.reshape(key.shape)
 
     def on_xT(self, fn: Callable[[Array, Array], Array]) -> Array:
         """Once per distinct (x, T) pair: predictions for alive customers do not depend on t_x."""
-        pats = self._xT
-        return np.asarray(fn(*pats.columns), dtype=np.float64)[..., pats.inverse]
+        x, T, inverse = self._xT
+        return np.take(np.asarray(fn(x, T), dtype=np.float64), inverse, axis=-1)
 
 
 @dataclass
@@ -108,7 +117,7 @@ class _PatternCache:
                     return e
         cols = (x.copy(), tx.copy(), T.copy())
         pats: Patterns | None = None
-        if x.size > _COMPRESS_ABOVE:
+        if x.size > _COMPRESS_ABOVE and _worth_compressing(cols):
             pats = compress(cols, np.ones(x.size))
             if pats.weights.size > 0.5 * x.size:
                 pats = None
@@ -120,6 +129,20 @@ class _PatternCache:
     def clear(self) -> None:
         with self._lock:
             self._entries = []
+
+
+def _worth_compressing(cols: tuple[Array, Array, Array], sample: int = 20_000) -> bool:
+    """Whether at most half the histories are distinct, judged on a sample when there are many.
+
+    A sample has a larger share of distinct rows than the whole, so a sample that is half
+    duplicates guarantees the sort pays for itself; a sample that is not skips a sort of a
+    million rows that would most likely be wasted.
+    """
+    n = cols[0].size
+    if n <= 5 * sample:
+        return True
+    idx = np.random.default_rng(0).choice(n, size=sample, replace=False)
+    return compress(tuple(c[idx] for c in cols), np.ones(sample)).weights.size <= 0.5 * sample
 
 
 _CACHE = _PatternCache()
@@ -179,12 +202,14 @@ class CountModel(FittedModel):
             pats = entry.patterns or Patterns(entry.columns, np.ones(x.size), np.arange(x.size))
         else:
             pats = compress((x, tx, age), w)
-        theta0 = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g).theta)
-        res = self._fit_patterns(pats, theta0, self.gtol, h)
+        warm = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g))
+        res = self._fit_patterns(pats, warm, self.gtol, h)
         self._store(res, -res.neg_mean_ll * float(pats.weights.sum()), float(pats.weights.sum()))
         return self
 
-    def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float, h: Histories | None = None) -> MLResult:
+    def _fit_patterns(
+        self, pats: Patterns, warm: tuple[Array, Array] | None, gtol: float, h: Histories | None = None
+    ) -> MLResult:
         keep = pats.weights > 0
         x, tx, age = (c[keep] for c in pats.columns)
         if h is None or not keep.all():
@@ -192,9 +217,7 @@ class CountModel(FittedModel):
         w = pats.weights[keep]
         total = float(w.sum())
         scale = np.log(self._start(x, tx, age))
-        warm = theta0 is not None
-        if theta0 is None:
-            theta0 = scale
+        theta0, hess0 = warm if warm is not None else (scale, None)
 
         if self.analytic_gradient:
 
@@ -213,7 +236,8 @@ class CountModel(FittedModel):
                 max_iter=self.max_iter,
                 gtol=gtol,
                 hessian=hessian_from_gradient(objective),
-                warm=warm,
+                warm=warm is not None,
+                warm_hessian=hess0,
             )
 
         def value(theta: Array) -> float:
@@ -229,7 +253,8 @@ class CountModel(FittedModel):
             max_iter=self.max_iter,
             gtol=gtol,
             hessian=hessian_from_value(value),
-            warm=warm,
+            warm=warm is not None,
+            warm_hessian=hess0,
         )
 
     # -- per-customer quantities ------------------------------------------------------------

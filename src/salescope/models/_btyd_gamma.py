@@ -63,21 +63,19 @@ class GammaGamma(FittedModel):
         if use.sum() < 2:
             raise ModelFitError("The Gamma-Gamma model needs at least two customers with repeat purchases.")
         pats = compress((x[use], m[use]), w[use])
-        theta0 = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g).theta)
-        res = self._fit_patterns(pats, theta0, self.gtol)
+        warm = self._sample_start(pats, lambda p, t0, g: self._fit_patterns(p, t0, g))
+        res = self._fit_patterns(pats, warm, self.gtol)
         total = float(pats.weights.sum())
         self._store(res, -res.neg_mean_ll * total, total)
         return self
 
-    def _fit_patterns(self, pats: Patterns, theta0: Array | None, gtol: float) -> MLResult:
+    def _fit_patterns(self, pats: Patterns, warm: tuple[Array, Array] | None, gtol: float) -> MLResult:
         x, m = pats.columns
         data = Spends(x, m)
         w = pats.weights
         total = float(w.sum())
         scale = np.log(np.array([1.0, 2.0, float(np.average(m, weights=w))]))
-        warm = theta0 is not None
-        if theta0 is None:
-            theta0 = scale
+        theta0, hess0 = warm if warm is not None else (scale, None)
 
         def objective(theta: Array) -> tuple[float, Array]:
             params = np.exp(theta)
@@ -94,7 +92,8 @@ class GammaGamma(FittedModel):
             max_iter=self.max_iter,
             gtol=gtol,
             hessian=hessian_from_gradient(objective),
-            warm=warm,
+            warm=warm is not None,
+            warm_hessian=hess0,
         )
 
     def log_likelihood(self, frequency: ArrayLike, monetary: ArrayLike) -> Array:
@@ -243,7 +242,7 @@ class Spends:
     def __init__(self, x: Array, m: Array) -> None:
         self.x, self.m = x, m
         self.log_m = np.log(m)
-        self.levels = Levels(x)
+        self.levels = Levels(x, whole=True)
 
 
 def _loglik_grad(params: Array, d: Spends) -> tuple[Array, Array]:
