@@ -293,3 +293,24 @@ def test_lines_with_the_wrong_field_count_are_quarantined_in_place(workspace: Wo
         (2, "the line has 2 fields where the header has 3", '{"_line": "A2,2024-01-02"}'),
         (3, "the line has 4 fields where the header has 3", '{"_line": "A3,2024-01-03,7,9"}'),
     ]
+
+
+def test_corrected_line_returns_to_its_place_in_the_order(workspace: Workspace, tmp_path: Path) -> None:
+    original = write(
+        tmp_path / "m.csv", "订单编号,下单日期,金额\nM1,2024-01-01,10\nM1,2024-01-01,abc\nM1,2024-01-01,30\n"
+    )
+    r = import_file(workspace, original)
+    assert (r.loaded, r.quarantined) == (2, 1)
+    wh = workspace.warehouse
+    # Lines are numbered in file order, the unreadable one included: the good ones are lines 1 and 3.
+    assert wh.rows("SELECT line_no, amount FROM sales ORDER BY 1") == [(1, Decimal("10")), (3, Decimal("30"))]
+    out = tmp_path / "q.csv"
+    export_quarantine(workspace, r.batch_id or "", out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "订单编号,下单日期,金额,line_no,source_row,quarantine_reason"
+    out.write_text(text.replace(",abc,", ",20,"), encoding="utf-8")
+    fixed = import_file(workspace, out, kind="sales")
+    assert (fixed.loaded, fixed.quarantined) == (1, 0)
+    assert [n for (n,) in wh.rows("SELECT line_no FROM sales ORDER BY 1")] == [1, 2, 3]
+    again = import_file(workspace, original)
+    assert (again.loaded, again.duplicates, again.quarantined) == (0, 2, 1)

@@ -248,10 +248,16 @@ def insert_quarantine(
 ) -> int:
     """Quarantined and skipped rows with their reason; rows that parsed get their raw row rebuilt from the stage."""
     rebuilt = rebuilt_raw_sql(fields, extra)
+    kept = "c._raw"
+    if extra:
+        # The line number the importer gave the row travels with it, so the corrected row lands on the same line.
+        patch = "json_object(" + ", ".join(f"{lit(e)}, c.{q(e)}" for e in extra) + ")"
+        present = " AND ".join(f"c.{q(e)} IS NOT NULL" for e in extra)
+        kept = f"CASE WHEN {present} THEN CAST(json_merge_patch(c._raw, {patch}) AS VARCHAR) ELSE c._raw END"
     wh.execute(
         "INSERT INTO quarantine (batch_id, source_row, bucket, column_name, value, reason, raw) "
         f"SELECT {lit(batch_id)}, c.source_row, c._bucket, c._column, c._value, coalesce(c._reason, 'unreadable row'), "
-        f"coalesce(c._raw, {rebuilt}) FROM {q(classified)} c LEFT JOIN {q(stage)} s "
+        f"CASE WHEN c._raw IS NOT NULL THEN {kept} ELSE {rebuilt} END FROM {q(classified)} c LEFT JOIN {q(stage)} s "
         "ON s.source_row = c.source_row AND c._raw IS NULL "
         "WHERE c._bucket IN ('quarantined', 'skipped')"
     )
