@@ -29,6 +29,10 @@ COMMANDS = [
     ["token", "create"],
     ["token", "list"],
     ["token", "revoke"],
+    ["customers", "candidates"],
+    ["customers", "merge"],
+    ["customers", "split"],
+    ["customers", "resolve"],
 ]
 
 

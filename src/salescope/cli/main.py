@@ -33,9 +33,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 user_app = typer.Typer(help="Manage users (admin).", no_args_is_help=True)
+identity_app = typer.Typer(help="Review, merge and split customer (or supplier) identities.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(identity_app, name="customers")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -441,6 +443,79 @@ def serve(
         root = ws.root
         ws.close()
         _serve(root, host, port)
+
+
+# -- identities ----------------------------------------------------------------------------------------------------
+KindOpt = Annotated[str, typer.Option("--kind", help="customer | supplier")]
+
+
+@identity_app.command("candidates")
+def customers_candidates(
+    limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 50,
+    kind: KindOpt = "customer",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Pairs of identities that look like one, with evidence and score, for review."""
+    with _guard(debug):
+        from salescope.services.identity import merge_candidates
+
+        pairs = merge_candidates(_workspace(workspace), limit, kind=kind)
+        _print_json(pairs) if as_json else _table(pairs, "疑似重复 Merge candidates")
+
+
+@identity_app.command("merge")
+def customers_merge(
+    keep_id: Annotated[str, typer.Argument(help="The identity that stays.")],
+    merge_id: Annotated[str, typer.Argument(help="The identity folded into it.")],
+    kind: KindOpt = "customer",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Merge two identities (reversible with `customers split`); run `analyze` afterwards."""
+    with _guard(debug):
+        from salescope.services.identity import merge
+
+        result = merge(_workspace(workspace), keep_id, merge_id, "cli", kind=kind)
+        _print_json(result) if as_json else _render_mapping(result, f"Merged {merge_id} → {keep_id}")
+
+
+@identity_app.command("split")
+def customers_split(
+    target: Annotated[str, typer.Argument(help="A merge log id, or a source key to give its own identity.")],
+    kind: KindOpt = "customer",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Undo a merge (or split one source spelling/code off into its own identity)."""
+    with _guard(debug):
+        from salescope.services.identity import split
+
+        result = split(_workspace(workspace), target, "cli", kind=kind)
+        _print_json(result) if as_json else _render_mapping(result, f"Split {target}")
+
+
+@identity_app.command("resolve")
+def customers_resolve(
+    apply: Annotated[bool, typer.Option("--apply", help="Merge the proposals (otherwise only list them).")] = False,
+    threshold: Annotated[float, typer.Option(help="Match probability needed to propose a merge.")] = 0.9,
+    kind: KindOpt = "customer",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Probabilistic matching (Splink) over all identities; strong-key conflicts never merge."""
+    with _guard(debug):
+        from salescope.services.identity import resolve_workspace
+
+        with _progress(not as_json) as progress:
+            result = resolve_workspace(
+                _workspace(workspace), progress, apply=apply, threshold=threshold, user="cli", kind=kind
+            )
+        _print_json(result) if as_json else _render_mapping(result, "Entity resolution")
 
 
 # -- users and tokens ----------------------------------------------------------------------------------------------

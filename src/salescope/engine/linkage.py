@@ -107,7 +107,14 @@ def _train(linker: Any, sdf: Any, spec: LinkageSpec) -> Any:
 
     plan = spec.plan
     if plan.prior_rules:
+        before = linker.misc.save_model_to_json()["probability_two_random_records_match"]
         linker.training.estimate_probability_two_random_records_match(list(plan.prior_rules), recall=plan.prior_recall)
+        model = linker.misc.save_model_to_json()
+        if not model["probability_two_random_records_match"] > 0:
+            # No pair agrees on a strong key (a clean master): the estimate is 0, whose match weight is
+            # -inf; keep the starting prior instead.
+            model["probability_two_random_records_match"] = before
+            linker = Linker(sdf, model, log_level=logging.ERROR)
     if plan.train_u:
         linker.training.estimate_u_using_random_sampling(max_pairs=plan.u_max_pairs, seed=plan.seed)
     if plan.adjust is not None:
