@@ -219,3 +219,13 @@ def test_utf16_tab_separated_text_from_excel(tmp_path: Path) -> None:
     reader = open_reader(path)
     assert (reader.layout.encoding, reader.layout.delimiter) == ("utf-16", "\t")
     assert rows_of(reader) == [{"订单编号": "A1", "下单日期": "2024-01-02", "金额": "5"}]
+
+
+def test_server_database_urls_fail_in_one_sentence_without_the_password() -> None:
+    from salescope.errors import SalescopeError
+
+    # Offline, DuckDB's postgres extension cannot be installed; online nothing listens on port 5.
+    with pytest.raises(SalescopeError) as err:
+        open_reader("postgresql://sales:s3cret@127.0.0.1:5/erp?table=orders")
+    assert "s3cret" not in str(err.value)
+    assert "postgres" in str(err.value)

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa
@@ -382,7 +383,9 @@ def _attach(url: str) -> duckdb.DuckDBPyConnection:
         con.execute(f"ATTACH {lit(url)} AS src (TYPE {ext}, READ_ONLY)")
     except duckdb.Error as exc:
         con.close()
-        raise SalescopeError(f"Cannot connect to the {scheme} database: {exc}") from exc
+        secret = urlsplit(url).password
+        detail = str(exc).replace(secret, "***") if secret else str(exc)
+        raise SalescopeError(f"Cannot connect to the {scheme} database: {detail}") from exc
     return con
 
 
