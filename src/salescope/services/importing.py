@@ -30,7 +30,7 @@ from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError, NotFoundError, SalescopeError
 from salescope.ingest import mapping as mapping_mod
 from salescope.ingest import parsing, targets
-from salescope.ingest.readers import Reader, RenumberError, cell_text, database_url, open_reader
+from salescope.ingest.readers import CsvReader, Reader, RenumberError, cell_text, database_url, open_reader
 from salescope.ingest.text import header_key
 from salescope.resolve.identity import assign_ids, record_keys
 from salescope.schema.kinds import KINDS
@@ -207,7 +207,8 @@ def _import(
             except RenumberError:
                 # Malformed lines: read again serially, where the parser can say where they are.
                 stage.drop()
-                setattr(reader, "exact_rows", True)  # noqa: B010 - only CSV readers raise this
+                if isinstance(reader, CsvReader):
+                    reader.exact_rows = True
                 if attempt:
                     raise
         progress.finish(task)
