@@ -1,8 +1,10 @@
 """Readers: CSV/TSV, Excel (.xlsx/.xls via python-calamine), Parquet and database tables.
 
 Every reader finds the header row (under any title rows), names the columns, and
-streams the data rows in chunks as Arrow tables with a 1-based ``source_row`` per
-row, so the importer can account for every row without holding the file in memory.
+hands the data rows over in chunks as Arrow tables with a 1-based ``source_row`` per
+row, so the importer can account for every row. CSV, Parquet and database tables
+stream without holding the file in memory; an Excel sheet is read whole by calamine
+(a sheet stops at 1,048,576 rows, so that stays bounded).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def column_names(n: int) -> list[str]:
 
 
 def unique_headers(cells: list[str]) -> list[str]:
-    """Clean header cells and make them unique (blank ones become 列N / columnN)."""
+    """Clean header cells and make them unique (a blank one becomes columnN, a repeat gets .2, .3 ...)."""
     out: list[str] = []
     seen: dict[str, int] = {}
     for i, cell in enumerate(cells):
