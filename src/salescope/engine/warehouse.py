@@ -68,6 +68,8 @@ class Warehouse:
                     "(usually `salescope serve`); stop it, or do this through the web app."
                 ) from exc
             raise SalescopeError(f"Cannot open the warehouse {self.path}: {exc}") from exc
+        # Progress is drawn by the adapters (Rich), not by DuckDB on stderr.
+        self.con.execute("SET enable_progress_bar = false")
         self._ibis: DuckDBBackend | None = None
         if not read_only:
             self.migrate()
