@@ -14,8 +14,9 @@ The algorithm, level by level:
 2. pairs: join the encoded baskets with themselves on ``order_id`` with
    ``item_id < item_id`` and count; keep the frequent ones;
 3. level ``k >= 3``: Apriori-gen (join two frequent ``k-1`` itemsets sharing their first
-   ``k-2`` items), prune candidates with an infrequent ``k-1`` subset, count the survivors by
-   joining baskets once per position, keep the frequent ones.
+   ``k-2`` items), prune candidates with an infrequent ``k-1`` subset, shrink the baskets to
+   the candidates' items, count the survivors (pairs of their first two items, then one
+   semi-join per further item), keep the frequent ones.
 
 Each level's frequent itemsets (small) come back as Arrow so the size of the next level
 can be decided; the baskets themselves never leave the engine.
@@ -203,9 +204,19 @@ def candidate_baskets(tx: ibis.Table, cands: ibis.Table, k: int) -> ibis.Table:
 
 
 def candidate_counts(tx: ibis.Table, cands: ibis.Table, k: int, min_count: int) -> ibis.Table:
-    """Support counts of candidate k-itemsets: one join of the baskets per item position."""
-    occ = cands.join(tx.rename(i1="item_id"), "i1")
-    for j in range(2, k + 1):
+    """Support counts of candidate k-itemsets.
+
+    Occurrences start from the candidates' first two items found together in an order (a
+    self-join of the shrunken baskets, kept only for pairs that begin a candidate), so the
+    rows carried along are bounded by pair supports rather than by single-item supports;
+    each further item is one semi-join.
+    """
+    a = tx.rename(i1="item_id")
+    b = tx.rename(i2="item_id")
+    prefixes = cands.select("i1", "i2").distinct()
+    occ = a.join(b, ["order_id", a.i1 < b.i2]).semi_join(prefixes, ["i1", "i2"])
+    occ = occ.join(cands, ["i1", "i2"])
+    for j in range(3, k + 1):
         occ = occ.semi_join(tx.rename(**{f"i{j}": "item_id"}), ["order_id", f"i{j}"])
     counts = occ.group_by(_ids(k)).aggregate(n=occ.order_id.count())
     return counts.filter(counts.n >= min_count)
@@ -280,14 +291,22 @@ def rules_from_levels(
 
 def mine_itemsets(
     pairs: ibis.Table,
-    orders: int,
     params: RuleParams,
     run: Runner,
     stage: Stager | None = None,
+    orders: int | None = None,
 ) -> Itemsets:
-    """Level-wise Apriori over ``pairs`` (from :func:`basket_items`); ``orders`` counts all baskets."""
-    min_count = params.min_count(orders)
+    """Level-wise Apriori over ``pairs`` (from :func:`basket_items`).
+
+    ``orders`` is the support denominator; by default the orders in ``pairs``. ``stage``
+    stores the (distinct) baskets and each level's shrunken copy in the engine, so that the
+    several queries reading them do not recompute them.
+    """
     stage = stage or (lambda t: t)
+    pairs = stage(pairs)
+    if orders is None:
+        orders = int(run(pairs.order_id.nunique().as_table()).column(0)[0].as_py() or 0)
+    min_count = params.min_count(orders)
     freqs = frequent_item_ids(item_frequencies(pairs), min_count)
     items = run(freqs.order_by("item_id"))
     result = Itemsets(orders=orders, min_count=min_count, items=items)
@@ -295,8 +314,7 @@ def mine_itemsets(
     max_len = params.max_len or items.num_rows
     if items.num_rows < 2 or max_len < 2:
         return result
-    item_table = ibis.memtable(items.select(["item", "item_id"]))
-    tx = stage(multi_item_baskets(encoded_baskets(pairs, item_table), 2))
+    tx = stage(encoded_baskets(pairs, ibis.memtable(items.select(["item", "item_id"]))))
     level = run(pair_counts(tx, min_count).order_by(["i1", "i2"]))
     if params.max_pairs is not None and level.num_rows > params.max_pairs:
         level = _raise_support(result, level, params.max_pairs)
@@ -434,14 +452,12 @@ def association_rules(
     con = memory_backend()
     frame = baskets[[order_col, item_col]].rename(columns={order_col: "order_id", item_col: "item"})
     source = frame_table(con, frame)
-    pairs = basket_items(source)
-    orders = int(con.to_pyarrow(source.order_id.nunique()).as_py())
     names = itertools.count()
 
     def stage(t: ibis.Table) -> ibis.Table:
         return con.create_table(f"stage_{next(names)}", t, temp=True)
 
-    itemsets = mine_itemsets(pairs, orders, params, con.to_pyarrow, stage)
+    itemsets = mine_itemsets(basket_items(source), params, con.to_pyarrow, stage)
     rules = mine_rules(itemsets, params, con.to_pyarrow)
     con.disconnect()
     return decode_rules(rules, itemsets.items)

@@ -350,7 +350,7 @@ def build(
     tables = empty_rule_tables()
     if orders and params.method in ("blend", "rules"):
         rp = params.rule_params(orders)
-        itemsets = mine_itemsets(basket_items(orders_lines, "order_id", "product_id"), orders, rp, run, stage)
+        itemsets = mine_itemsets(basket_items(orders_lines, "order_id", "product_id"), rp, run, stage, orders=orders)
         mined = mine_rules(itemsets, rp, run, min_lift=1.0, per_consequent=params.rules_per_product)
         tables = rule_tables(mined, itemsets)
     history = purchase_history(lines)

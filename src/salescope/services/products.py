@@ -200,7 +200,7 @@ def mine_level(
         return _rule_rows(pa.table({}), empty, level, as_of), empty
     params = settings.params(orders)
     with _scratch(wh) as (stage, _put):
-        itemsets = mine_itemsets(pairs, orders, params, run, stage)
+        itemsets = mine_itemsets(pairs, params, run, stage, orders=orders)
         rules = mine_rules(itemsets, params, run, min_lift=1.0, per_consequent=settings.per_consequent)
     return _rule_rows(rules, itemsets, level, as_of).slice(0, settings.max_rules), itemsets
 
