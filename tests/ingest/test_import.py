@@ -314,3 +314,26 @@ def test_corrected_line_returns_to_its_place_in_the_order(workspace: Workspace, 
     assert [n for (n,) in wh.rows("SELECT line_no FROM sales ORDER BY 1")] == [1, 2, 3]
     again = import_file(workspace, original)
     assert (again.loaded, again.duplicates, again.quarantined) == (0, 2, 1)
+
+
+def test_suppliers_are_found_again_by_code_or_name(workspace: Workspace, tmp_path: Path) -> None:
+    wh = workspace.warehouse
+    header = "采购单号,采购日期,供应商编号,供应商名称,产品编码,数量,单价\n"
+    first = import_file(
+        workspace, write(tmp_path / "p1.csv", header + "PO1,2024-01-02,GYS1,上海信川文具有限公司,P1,10,2.5\n")
+    )
+    assert (first.kind, first.loaded) == ("purchases", 1)
+    assert wh.rows("SELECT supplier_id, name FROM suppliers") == [("GYS1", "上海信川文具有限公司")]
+    keys = {k for (k,) in wh.rows("SELECT source_key FROM supplier_sources")}
+    assert any(k.startswith("code:") for k in keys) and any(k.startswith("name:") for k in keys)
+    # A later file names the supplier without its code and without the legal suffix.
+    later = import_file(
+        workspace, write(tmp_path / "p2.csv", "采购单号,采购日期,供应商,金额\nPO2,2024-02-03,上海信川文具,99\n")
+    )
+    assert later.loaded == 1
+    assert wh.rows("SELECT DISTINCT supplier_id FROM purchases") == [("GYS1",)]
+    assert wh.scalar("SELECT count(*) FROM suppliers") == 1
+    undo_batch(workspace, later.batch_id or "")
+    undo_batch(workspace, first.batch_id or "")
+    assert wh.scalar("SELECT count(*) FROM suppliers") == 0
+    assert wh.scalar("SELECT count(*) FROM supplier_sources") == 0

@@ -331,36 +331,48 @@ def _resolve_customers(wh: Warehouse, stage: str, staged: set[str]) -> tuple[str
     return table, assignment.new_sources, assignment.new_entities
 
 
-def _resolve_suppliers(wh: Warehouse, stage: str, staged: set[str]) -> tuple[str | None, pd.DataFrame]:
-    """Supplier ids: a known code or name finds its supplier; new ones are keyed by their code, else S-numbers."""
+def _resolve_suppliers(wh: Warehouse, stage: str, staged: set[str]) -> tuple[str | None, pd.DataFrame, pd.DataFrame]:
+    """Supplier ids: a known code or name finds its supplier; a new one keeps its own code as id, else an S-number.
+
+    Returns the ids temp table, the new suppliers and the new ``supplier_sources`` rows.
+    """
     records = _records(wh, stage, targets.SUPPLIER_RECORD, staged)
     if records.empty:
-        return None, pd.DataFrame()
+        return None, pd.DataFrame(), pd.DataFrame()
     existing = wh.df("SELECT supplier_id, name FROM suppliers")
-    sources = _supplier_sources(existing)
+    sources = pd.concat(
+        [
+            wh.df("SELECT source_key, source_code, source_name, supplier_id, evidence, score FROM supplier_sources"),
+            _derived_supplier_sources(existing),
+        ],
+        ignore_index=True,
+    ).drop_duplicates("source_key")
     assignment = assign_ids(records, sources, prefix="S")
     ids = records.copy()
     ids["customer_id"] = assignment.ids.astype("object").to_numpy()
     entities = assignment.new_entities.copy()
+    new_sources = assignment.new_sources.rename(columns={"customer_id": "supplier_id"})
     if "code" in records.columns and len(entities):
         # A new supplier with its own code keeps that code as its id.
         first_code = ids.dropna(subset=["code"]).drop_duplicates("customer_id").set_index("customer_id")["code"]
         taken = set(existing["supplier_id"].astype(str))
+        fresh = set(entities["id"])
         rename = {
             sid: str(code)
             for sid, code in first_code.items()
-            if sid in set(entities["id"]) and str(code) not in taken and str(code) not in set(entities["id"])
+            if sid in fresh and str(code) not in taken and str(code) not in fresh
         }
         ids["customer_id"] = ids["customer_id"].map(lambda v: rename.get(v, v))
         entities["id"] = entities["id"].map(lambda v: rename.get(v, v))
+        new_sources["supplier_id"] = new_sources["supplier_id"].map(lambda v: rename.get(v, v))
     ids = ids.astype("object").where(ids.notna(), None)
     table = loading.temp_table(wh, pa.Table.from_pandas(ids, preserve_index=False), "sup")
-    return table, entities
+    return table, entities, new_sources
 
 
-def _supplier_sources(existing: pd.DataFrame) -> pd.DataFrame:
-    """Source keys for the suppliers already known (there is no supplier_sources table yet)."""
-    cols = ["source_key", "source_code", "source_name", "customer_id", "evidence", "score"]
+def _derived_supplier_sources(existing: pd.DataFrame) -> pd.DataFrame:
+    """Code and name keys of the suppliers themselves, so one created without a source row is still found."""
+    cols = ["source_key", "source_code", "source_name", "supplier_id", "evidence", "score"]
     if existing.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     recs = pd.DataFrame({"code": existing["supplier_id"].astype("object"), "name": existing["name"].astype("object")})
@@ -372,13 +384,27 @@ def _supplier_sources(existing: pd.DataFrame) -> pd.DataFrame:
                 "source_key": keys[level].to_numpy(),
                 "source_code": recs["code"].to_numpy(),
                 "source_name": recs["name"].to_numpy(),
-                "customer_id": existing["supplier_id"].to_numpy(),
+                "supplier_id": existing["supplier_id"].to_numpy(),
                 "evidence": level,
                 "score": 1.0,
             }
         ).dropna(subset=["source_key"])
         frames.append(part)
     return pd.concat(frames, ignore_index=True).drop_duplicates("source_key")
+
+
+def _insert_supplier_sources(wh: Warehouse, sources: pd.DataFrame, batch_id: str) -> None:
+    """Register the batch's new supplier spellings and codes, for suppliers that exist after it."""
+    if sources.empty:
+        return
+    src = _frame_table(wh, sources.assign(score=sources["score"].astype("float64")), "ssrc")
+    wh.execute(
+        "INSERT INTO supplier_sources (source_key, source_code, source_name, supplier_id, evidence, score, batch_id) "
+        f"SELECT source_key, source_code, source_name, supplier_id, evidence, score, {lit(batch_id)} FROM {q(src)} "
+        "WHERE supplier_id IN (SELECT supplier_id FROM suppliers) "
+        "AND source_key NOT IN (SELECT source_key FROM supplier_sources)"
+    )
+    loading.drop_temp(wh, src)
 
 
 def _product_names(wh: Warehouse) -> str:
@@ -403,9 +429,9 @@ def _load_fact(
     cust_table, new_sources, new_entities = (None, pd.DataFrame(), pd.DataFrame())
     if cmap.kind in targets.CUSTOMER_KINDS:
         cust_table, new_sources, new_entities = _resolve_customers(wh, stage, staged)
-    sup_table, new_suppliers = (None, pd.DataFrame())
+    sup_table, new_suppliers, supplier_sources = (None, pd.DataFrame(), pd.DataFrame())
     if cmap.kind == "purchases":
-        sup_table, new_suppliers = _resolve_suppliers(wh, stage, staged)
+        sup_table, new_suppliers, supplier_sources = _resolve_suppliers(wh, stage, staged)
     names = _product_names(wh)
     temps += [t for t in (cust_table, sup_table, names) if t]
     spec = targets.fact_load(cmap, staged, customer_ids=cust_table, supplier_ids=sup_table, product_names=names)
@@ -417,6 +443,7 @@ def _load_fact(
         notes += _insert_customers(wh, classified, new_entities, new_sources, batch_id, table)
     if sup_table is not None:
         notes += _insert_suppliers(wh, classified, new_suppliers, batch_id)
+        _insert_supplier_sources(wh, supplier_sources, batch_id)
     if "product_id" in spec.exprs:
         notes += _insert_products(wh, classified, batch_id)
     loading.insert_loaded(wh, classified, table, list(spec.exprs), batch_id)
@@ -588,13 +615,14 @@ def _load_master(
     notes: list[str] = []
     new_sources = pd.DataFrame()
     new_entities = pd.DataFrame()
+    supplier_sources = pd.DataFrame()
     if kind == "customers":
         ids, new_sources, new_entities = _resolve_customers(wh, stage, staged)
         join = targets.identity_join(targets.CUSTOMER_RECORD, staged, ids, "s", "ci") if ids else ""
         key_expr = "ci.customer_id" if ids else "NULL"
         temps += [ids] if ids else []
     elif kind == "suppliers":
-        ids, new_entities = _resolve_suppliers(wh, stage, staged)
+        ids, new_entities, supplier_sources = _resolve_suppliers(wh, stage, staged)
         join = targets.identity_join(targets.SUPPLIER_RECORD, staged, ids, "s", "si") if ids else ""
         key_expr = "si.customer_id" if ids else "NULL"
         temps += [ids] if ids else []
@@ -681,6 +709,8 @@ FROM k"""
             keep = keep.astype("object").where(keep.notna(), None)
             keep["score"] = keep["score"].astype("float64")
             wh.insert_arrow("customer_sources", pa.Table.from_pandas(keep, preserve_index=False))
+    if kind == "suppliers":
+        _insert_supplier_sources(wh, supplier_sources, batch_id)
     wh.execute(
         "INSERT INTO quarantine (batch_id, source_row, bucket, column_name, value, reason, raw) "
         f"SELECT {lit(batch_id)}, source_row, _bucket, _column, _value, coalesce(_reason, 'unreadable row'), _raw "
@@ -773,13 +803,15 @@ def _release_entities(wh: Warehouse, batch_id: str) -> dict[str, int]:
         wh.execute(f"DELETE FROM {q(table)} WHERE batch_id = {b}")
         out[f"{table}_removed"] = n
         wh.execute("DROP TABLE IF EXISTS _refs")
-    wh.execute(
-        f"DELETE FROM customer_sources WHERE batch_id = {b} AND customer_id NOT IN (SELECT customer_id FROM customers)"
-    )
-    wh.execute(
-        f"UPDATE customer_sources s SET batch_id = c.batch_id FROM customers c "
-        f"WHERE s.batch_id = {b} AND c.customer_id = s.customer_id"
-    )
+    for sources, key, table in (
+        ("customer_sources", "customer_id", "customers"),
+        ("supplier_sources", "supplier_id", "suppliers"),
+    ):
+        # Keys whose identity went with the batch go too; the rest follow their identity to its new batch.
+        wh.execute(f"DELETE FROM {sources} WHERE batch_id = {b} AND {key} NOT IN (SELECT {key} FROM {table})")
+        wh.execute(
+            f"UPDATE {sources} s SET batch_id = e.batch_id FROM {table} e WHERE s.batch_id = {b} AND e.{key} = s.{key}"
+        )
     return out
 
 
