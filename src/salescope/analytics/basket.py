@@ -159,7 +159,8 @@ def frequent_item_ids(frequencies: ibis.Table, min_count: int) -> ibis.Table:
 def encoded_baskets(pairs: ibis.Table, items: ibis.Table) -> ibis.Table:
     """Baskets as ``(order_id, item_id)`` over frequent items only."""
     j = pairs.join(items.select("item", "item_id"), "item")
-    return j.select("order_id", "item_id")
+    # 32-bit ids halve the item keys of every join and grouping that follows.
+    return j.select("order_id", item_id=j.item_id.cast("int32"))
 
 
 def multi_item_baskets(tx: ibis.Table, k: int) -> ibis.Table:
@@ -262,8 +263,8 @@ def rules_from_levels(
                 r = r.mutate(**pad) if pad else r
                 parts.append(
                     r.select(
-                        *[r[c].cast("int64") for c in _ids(width_a, "a")],
-                        *[r[c].cast("int64") for c in _ids(width_c, "c")],
+                        *[r[c].cast("int64").name(c) for c in _ids(width_a, "a")],
+                        *[r[c].cast("int64").name(c) for c in _ids(width_c, "c")],
                         size=ibis.literal(k, "int64"),
                         n_xy=r.n_xy.cast("int64"),
                         n_x=r.n_x.cast("int64"),
