@@ -76,25 +76,43 @@ def plan(cmap: ColumnMap, first: RawChunk, file_tag: str) -> Plan:
 
 
 class _Rows:
-    """Accumulates per-row outcomes for one chunk: the first problem found in a row wins."""
+    """Per-row outcomes for one chunk: the first problem found in a row wins.
+
+    Outcomes are rare, so they live in a dict by position and a boolean mask; a clean
+    chunk of a million rows never builds a Python object per row.
+    """
 
     def __init__(self, n: int) -> None:
-        self.bucket: list[str | None] = [None] * n
-        self.column: list[str | None] = [None] * n
-        self.value: list[str | None] = [None] * n
-        self.reason: list[str | None] = [None] * n
+        self.n = n
+        self.flagged = np.zeros(n, bool)
+        self.skipped = np.zeros(n, bool)
+        self.outcome: dict[int, tuple[str, str | None, str | None, str]] = {}
+
+    def set(self, i: int, bucket: str, column: str | None, value: object, reason: str) -> None:
+        if not self.flagged[i]:
+            self.flagged[i] = True
+            self.skipped[i] = bucket == "skipped"
+            self.outcome[i] = (bucket, column, None if value is None else str(value), reason)
 
     def flag(self, mask: np.ndarray, bucket: str, column: str | None, values: list[Any] | None, reason: str) -> None:
-        for i in np.flatnonzero(mask):
-            if self.bucket[i] is None:
-                self.bucket[i] = bucket
-                self.column[i] = column
-                v = values[i] if values is not None else None
-                self.value[i] = None if v is None else str(v)
-                self.reason[i] = reason
+        for i in np.flatnonzero(mask & ~self.flagged):
+            self.set(int(i), bucket, column, values[i] if values is not None else None, reason)
 
     def open_mask(self) -> np.ndarray:
-        return np.array([b is None for b in self.bucket], bool)
+        return ~self.flagged
+
+    def columns(self) -> dict[str, pa.Array]:
+        """The meta columns of the staged table (all null when nothing was flagged)."""
+        if not self.outcome:
+            return {name: pa.nulls(self.n, pa.string()) for name in ("_bucket", "_column", "_value", "_reason")}
+        parts: list[list[str | None]] = [[None] * self.n for _ in range(4)]
+        for i, outcome in self.outcome.items():
+            for part, item in zip(parts, outcome, strict=True):
+                part[i] = item
+        return {
+            name: pa.array(part, pa.string())
+            for name, part in zip(("_bucket", "_column", "_value", "_reason"), parts, strict=True)
+        }
 
 
 def _text_col(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -124,9 +142,7 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
     blank = np.logical_and.reduce(blanks) if blanks else np.ones(n, bool)
     rows.flag(blank, "skipped", None, None, "blank row")
     for i, cell in _totals(raw_cells, blanks):
-        rows.bucket[i] = "skipped"
-        rows.value[i] = cell
-        rows.reason[i] = f"totals row ({cell})"
+        rows.set(i, "skipped", None, cell, f"totals row ({cell})")
         p.counts["totals"] += 1
 
     out: dict[str, pa.Array] = {}
@@ -165,7 +181,7 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
             out[f.name] = _text_col(col)
 
     shaped = _shape(p, out, rows, n, chunk)
-    not_skipped = np.array([b != "skipped" for b in rows.bucket], bool)
+    not_skipped = ~rows.skipped
     # Skipped rows carry no parsed values: a totals row must not feed identities or products.
     for name, arr in list(shaped.items()):
         if not not_skipped.all():
@@ -173,10 +189,7 @@ def parse_chunk(p: Plan, chunk: RawChunk) -> pa.Table:
 
     cols: dict[str, pa.Array] = {
         "source_row": chunk.source_row,
-        "_bucket": pa.array(rows.bucket, pa.string()),
-        "_column": pa.array(rows.column, pa.string()),
-        "_value": pa.array(rows.value, pa.string()),
-        "_reason": pa.array(rows.reason, pa.string()),
+        **rows.columns(),
         "_raw": _raw_json(raw_cells, cmap.headers, rows),
     }
     cols.update(shaped)
@@ -220,13 +233,14 @@ def _totals(cells: list[pa.Array], blanks: list[np.ndarray]) -> list[tuple[int, 
 
 def _raw_json(cells: list[pa.Array], headers: list[str], rows: _Rows) -> pa.Array:
     """The source row as JSON, kept only for rows that will not load (the quarantine shows them as they came)."""
-    flagged = [i for i, b in enumerate(rows.bucket) if b is not None]
-    out: list[str | None] = [None] * len(rows.bucket)
-    if flagged:
-        idx = pa.array(flagged)
-        columns = [c.take(idx).to_pylist() for c in cells]
-        for k, i in enumerate(flagged):
-            out[i] = json.dumps({h: col[k] for h, col in zip(headers, columns, strict=True)}, ensure_ascii=False)
+    flagged = sorted(rows.outcome)
+    if not flagged:
+        return pa.nulls(rows.n, pa.string())
+    out: list[str | None] = [None] * rows.n
+    idx = pa.array(flagged)
+    columns = [c.take(idx).to_pylist() for c in cells]
+    for k, i in enumerate(flagged):
+        out[i] = json.dumps({h: col[k] for h, col in zip(headers, columns, strict=True)}, ensure_ascii=False)
     return pa.array(out, pa.string())
 
 
@@ -236,11 +250,7 @@ def _flag_bad(rows: _Rows, bad: np.ndarray, header: str, col: pa.ChunkedArray | 
     idx = np.flatnonzero(bad)
     values = col.take(pa.array(idx)).to_pylist()
     for i, v in zip(idx, values, strict=True):
-        if rows.bucket[i] is None:
-            rows.bucket[i] = "quarantined"
-            rows.column[i] = header
-            rows.value[i] = None if v is None else str(v)
-            rows.reason[i] = f"column {header!r} has {v!r}: expected {expected}"
+        rows.set(int(i), "quarantined", header, v, f"column {header!r} has {v!r}: expected {expected}")
 
 
 def _require(rows: _Rows, present: pa.Array, label: str, header: str | None) -> None:
