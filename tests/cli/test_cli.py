@@ -29,6 +29,7 @@ COMMANDS = [
     ["token", "create"],
     ["token", "list"],
     ["token", "revoke"],
+    ["quality"],
     ["customers", "candidates"],
     ["customers", "merge"],
     ["customers", "split"],

@@ -83,6 +83,43 @@ def test_demo_segments_cover_every_identified_buyer(demo_ws: Path) -> None:
     assert row["scored"] == row["buyers"] > 100
 
 
+def test_twin_customer_codes_are_proposed_merged_and_split_back(demo_ws: Path) -> None:
+    """The demo registers some companies under two codes (same tax id and phone, per its manifest):
+    review must propose exactly those pairs; a merge moves the lines and a split restores them."""
+    manifest = json.loads(next(demo_ws.glob("demo-files/*/manifest.json")).read_text(encoding="utf-8"))
+    twins = {frozenset(p) for p in manifest["customers"]["second_codes"]}
+    res = _run("customers", "candidates", "--limit", "200", "--json", ws=demo_ws)
+    assert res.returncode == 0, res.stderr
+    pairs = json.loads(res.stdout)
+    codes = dict(
+        (r["customer_id"], r["source_code"])
+        for r in json.loads(
+            _run(
+                "sql",
+                "SELECT DISTINCT customer_id, source_code FROM customer_sources WHERE source_key LIKE 'code:%'",
+                "--format",
+                "json",
+                ws=demo_ws,
+            ).stdout
+        )
+    )
+    proposed = {frozenset((codes[p["keep_id"]], codes[p["merge_id"]])) for p in pairs if p["evidence"] == "tax_id"}
+    assert twins <= proposed
+
+    def lines(cid: str) -> int:
+        q = f"SELECT count(*) AS n FROM sales WHERE customer_id = '{cid}'"
+        return int(json.loads(_run("sql", q, "--format", "json", ws=demo_ws).stdout)[0]["n"])
+
+    keep, gone = pairs[0]["keep_id"], pairs[0]["merge_id"]
+    before = lines(keep), lines(gone)
+    merged = _run("customers", "merge", keep, gone, "--json", ws=demo_ws)
+    assert merged.returncode == 0, merged.stderr
+    assert (lines(keep), lines(gone)) == (sum(before), 0)
+    log_id = str(json.loads(merged.stdout)["log_id"])
+    assert _run("customers", "split", log_id, ws=demo_ws).returncode == 0
+    assert (lines(keep), lines(gone)) == before
+
+
 @pytest.fixture(scope="module")
 def server(demo_ws: Path) -> Iterator[str]:
     port = _free_port()
@@ -139,39 +176,3 @@ def test_token_from_cli_opens_the_api_and_writers_are_told_why(server: str, demo
     assert busy.returncode == 1
     assert "salescope serve" in busy.stderr and "Traceback" not in busy.stderr
 
-
-def test_twin_customer_codes_are_proposed_merged_and_split_back(demo_ws: Path) -> None:
-    """The demo registers some companies under two codes (same tax id and phone, per its manifest):
-    review must propose exactly those pairs; a merge moves the lines and a split restores them."""
-    manifest = json.loads(next(demo_ws.glob("demo-files/*/manifest.json")).read_text(encoding="utf-8"))
-    twins = {frozenset(p) for p in manifest["customers"]["second_codes"]}
-    res = _run("customers", "candidates", "--limit", "200", "--json", ws=demo_ws)
-    assert res.returncode == 0, res.stderr
-    pairs = json.loads(res.stdout)
-    codes = dict(
-        (r["customer_id"], r["source_code"])
-        for r in json.loads(
-            _run(
-                "sql",
-                "SELECT DISTINCT customer_id, source_code FROM customer_sources WHERE source_key LIKE 'code:%'",
-                "--format",
-                "json",
-                ws=demo_ws,
-            ).stdout
-        )
-    )
-    proposed = {frozenset((codes[p["keep_id"]], codes[p["merge_id"]])) for p in pairs if p["evidence"] == "tax_id"}
-    assert twins <= proposed
-
-    def lines(cid: str) -> int:
-        q = f"SELECT count(*) AS n FROM sales WHERE customer_id = '{cid}'"
-        return int(json.loads(_run("sql", q, "--format", "json", ws=demo_ws).stdout)[0]["n"])
-
-    keep, gone = pairs[0]["keep_id"], pairs[0]["merge_id"]
-    before = lines(keep), lines(gone)
-    merged = _run("customers", "merge", keep, gone, "--json", ws=demo_ws)
-    assert merged.returncode == 0, merged.stderr
-    assert (lines(keep), lines(gone)) == (sum(before), 0)
-    log_id = str(json.loads(merged.stdout)["log_id"])
-    assert _run("customers", "split", log_id, ws=demo_ws).returncode == 0
-    assert (lines(keep), lines(gone)) == before

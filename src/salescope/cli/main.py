@@ -202,6 +202,12 @@ def import_(
     mapping: Annotated[Path | None, typer.Option(help="YAML file mapping source headers to fields.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Override the detected text encoding.")] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview", help="Show what would be read (layout, kind, mapping, sample rows) without writing anything."
+        ),
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="List import batches.")] = False,
     undo: Annotated[str | None, typer.Option("--undo", help="Remove the rows of one batch.")] = None,
     quarantine: Annotated[str | None, typer.Option(help="Export a batch's quarantined rows (with --out).")] = None,
@@ -215,6 +221,19 @@ def import_(
     with _guard(debug):
         from salescope.services import importing
 
+        if preview:
+            if not files:
+                raise SalescopeError("--preview needs a file to look at.")
+            shown = [
+                importing.preview(None, f, kind=kind, mapping=mapping, sheet=sheet, encoding=encoding) for f in files
+            ]
+            for p in shown:
+                if as_json:
+                    _print_json(p)
+                else:
+                    _render_mapping(p, f"预览 Preview · {Path(str(p['file'])).name}")
+                    _table([{k: v for k, v in r.items()} for r in p["parsed"]][:10], "解析结果 Parsed rows")
+            return
         ws = _workspace(workspace)
         if list_:
             batches = importing.list_batches(ws)
@@ -267,6 +286,33 @@ def _table(rows: list[dict[str, Any]], title: str) -> None:
     for r in rows:
         t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
     out.print(t)
+
+
+# -- quality -------------------------------------------------------------------------------------------------------
+@app.command()
+def quality(
+    batch: Annotated[str | None, typer.Option("--batch", help="Report on one import batch's rows.")] = None,
+    table: Annotated[str | None, typer.Option("--table", help="Report on a whole table (e.g. sales).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Data quality: completeness by column, invalid values, outliers, suspected duplicates."""
+    with _guard(debug):
+        from salescope.services.quality import quality_report
+
+        report = quality_report(_workspace(workspace), batch_id=batch, table=table)
+        if as_json:
+            _print_json(report)
+            return
+        out.print(f"[bold]{report['table']}[/] · {report['rows']:,} rows" + (f" · batch {batch}" if batch else ""))
+        _table(report["completeness"], "完整性 Completeness")
+        _table(report["invalid"], "无效值 Invalid values")
+        for name, block in report.get("outliers", {}).items():
+            out.print(f"异常值 Outliers ({name}): {block.get('count', 0)}")
+        dup = report.get("duplicates")
+        if dup is not None:
+            out.print(f"疑似重复 Suspected duplicates: {dup if not isinstance(dup, dict) else dup.get('count', dup)}")
 
 
 # -- analyze -------------------------------------------------------------------------------------------------------

@@ -105,11 +105,15 @@ class Workspace:
         kind: str | None = None,
         mapping: str | Path | None = None,
         sheet: str | None = None,
+        encoding: str | None = None,
         progress: Progress | None = None,
+        user: str | None = None,
     ) -> Any:
         from salescope.services.importing import import_file
 
-        return import_file(self, Path(path), kind=kind, mapping=mapping, sheet=sheet, progress=progress)
+        return import_file(
+            self, Path(path), kind=kind, mapping=mapping, sheet=sheet, encoding=encoding, progress=progress, user=user
+        )
 
     def analyze(self, as_of: Any = None, progress: Progress | None = None) -> Any:
         from salescope.services.analysis import run_analysis
