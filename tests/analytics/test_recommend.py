@@ -158,7 +158,8 @@ def test_blend_scores_reasons_and_exclusions() -> None:
     history, excluded, rules, cooc, popular = _blend_inputs()
     got = _rows(recommend.recommend(history, excluded, rules, cooc, popular, k=3).order_by(["customer_id", "rank"]))
     by = {(r["customer_id"], r["product_id"]): r for r in got}
-    # c1: R = 0.5*0.8 + 0.5 = 0.9 (rule), K = 1.0 + 0.1/3 (co-occurrence), P = 0.1*2/3 (popular);
+    # Default weights 0.5 / 1 / 0.2. c1: R = 0.5*0.8 + 0.5 = 0.9 (rule), K = 1.0 + 0.2/3 (co-occurrence),
+    # P = 0.2*2/3 (popular);
     # A is excluded (bought inside its cycle). c2: popular products only, A first.
     assert [(r["customer_id"], r["product_id"]) for r in got] == [
         ("c1", "K"),
@@ -169,7 +170,8 @@ def test_blend_scores_reasons_and_exclusions() -> None:
         ("c2", "K"),
     ]
     assert by[("c1", "R")]["score"] == pytest.approx(0.9)
-    assert by[("c1", "K")]["score"] == pytest.approx(1.0 + 0.1 / 3)
+    assert by[("c1", "K")]["score"] == pytest.approx(1.0 + 0.2 / 3)
+    assert by[("c1", "P")]["score"] == pytest.approx(0.2 * 2 / 3)
     assert (by[("c1", "R")]["reason"], by[("c1", "R")]["confidence"], by[("c1", "R")]["lift"]) == ("rule", 0.8, 4.0)
     assert (by[("c1", "K")]["reason"], by[("c1", "K")]["confidence"]) == ("co-occurrence", None)
     assert (by[("c1", "P")]["reason"], by[("c1", "P")]["evidence"]) == ("popular", None)

@@ -189,10 +189,10 @@ def test_next_best_step_respects_repurchase_cycles(hand: Workspace) -> None:
     assert json.loads(c3_p3["evidence"]) == ["P1"]
     assert c3_p3["confidence"] == pytest.approx(12 / 17)
     assert c3_p3["lift"] == pytest.approx(21 / 17)
-    # 0.5 x confidence + co-occurrence (C3's only candidate, so scaled to 1) + 0.1 x popularity:
+    # 0.5 x confidence + co-occurrence (C3's only candidate, so scaled to 1) + 0.2 x popularity:
     # P3 has 1 identified buyer since 1 April against P1's 3.
-    assert c3_p3["score"] == pytest.approx(0.5 * 12 / 17 + 1.0 + 0.1 * (1 / 3))
-    assert rows[2]["score"] == pytest.approx(0.1)
+    assert c3_p3["score"] == pytest.approx(0.5 * 12 / 17 + 1.0 + 0.2 * (1 / 3))
+    assert rows[2]["score"] == pytest.approx(0.2)
 
 
 def test_read_services(hand: Workspace) -> None:
@@ -341,7 +341,7 @@ def test_retail_blend_beats_popularity_on_a_time_split(retail: tuple[Workspace, 
     ws, _ = retail
     result = products.evaluate_next_best(ws, cutoff=D(2010, 12, 12), horizon_days=11, ks=(10,))
     rates = {m: r[10] for m, r in result["hit_rate"].items()}
-    # Measured when the blend was tuned: blend 0.68, co-occurrence 0.66, rules 0.53, popularity 0.46
-    # over the 158 customers who bought in both halves. The claim tested: the blend beats the baseline.
+    # Measured when the blend was tuned: blend 0.61, co-occurrence 0.59, rules 0.42, popularity 0.41
+    # over the customers who bought in both halves. The claim tested: the blend beats the baseline.
     assert rates["blend"] > rates["popular"] + 0.1
     assert all(0.0 <= v <= 1.0 for v in rates.values())

@@ -125,13 +125,6 @@ class Itemsets:
     notes: list[str] = field(default_factory=list)
     """What the caps changed: a raised support count, a level not mined."""
 
-    @property
-    def max_size(self) -> int:
-        return max((k for k, t in self.levels.items() if t.num_rows), default=0)
-
-    def count(self) -> int:
-        return sum(t.num_rows for t in self.levels.values())
-
 
 def _ids(k: int, prefix: str = "i") -> list[str]:
     return [f"{prefix}{j}" for j in range(1, k + 1)]

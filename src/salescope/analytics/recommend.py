@@ -18,10 +18,12 @@ before and either not a product people buy again (no repurchase interval) or bou
 recently than its median repurchase interval. Products whose cycle has run out may come back.
 
 The blend ranks candidates by ``0.5 x rule confidence + co-occurrence (scaled to the
-customer's best) + 0.1 x popularity (scaled to the best seller)``. :func:`evaluate` measures
+customer's best) + 0.2 x popularity (scaled to the best seller)``. :func:`evaluate` measures
 hit rate@k on a time split for the blend, each source alone and the popularity baseline;
-those numbers chose the weights (on Online Retail, December 2010, the blend beat every
-source alone and popularity by 15+ points of hit rate@10 on two splits).
+those numbers chose the weights. On Online Retail (December 2010; customers who bought in
+both halves) hit rate@10 was: blend 0.61 / 0.51, co-occurrence 0.59 / 0.50, rules 0.42 / 0.37,
+popularity 0.41 / 0.38 (cutoffs 12 and 8 December) — the blend is ahead of each source on
+both splits but only by a customer or two over co-occurrence, and 10-20 points over popularity.
 Implicit-feedback ALS is not included: it would have to beat this blend on the same split
 to earn its place.
 """
@@ -68,7 +70,7 @@ class NextBestParams:
     method: Method = "blend"
     rule_weight: float = 0.5
     cooc_weight: float = 1.0
-    popular_weight: float = 0.1
+    popular_weight: float = 0.2
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -264,7 +266,7 @@ def recommend(
     popular: ibis.Table,
     k: int,
     method: Method = "blend",
-    weights: tuple[float, float, float] = (0.5, 1.0, 0.1),
+    weights: tuple[float, float, float] = (0.5, 1.0, 0.2),
 ) -> ibis.Table:
     """Top ``k`` products per customer in ``history``: rank, score, reason and evidence.
 
