@@ -341,7 +341,7 @@ def test_retail_blend_beats_popularity_on_a_time_split(retail: tuple[Workspace, 
     ws, _ = retail
     result = products.evaluate_next_best(ws, cutoff=D(2010, 12, 12), horizon_days=11, ks=(10,))
     rates = {m: r[10] for m, r in result["hit_rate"].items()}
-    # Measured when the blend was tuned: blend 0.61, co-occurrence 0.59, rules 0.42, popularity 0.41
+    # Measured when the blend was tuned: blend 0.61, co-occurrence 0.59, rules 0.48, popularity 0.41
     # over the customers who bought in both halves. The claim tested: the blend beats the baseline.
     assert rates["blend"] > rates["popular"] + 0.1
     assert all(0.0 <= v <= 1.0 for v in rates.values())
