@@ -88,3 +88,20 @@ def test_second_writer_gets_one_sentence(tmp_path: Path) -> None:
         holder.wait()
         assert holder.stdout is not None
         holder.stdout.close()
+
+
+def test_aggregates_after_a_join_to_an_empty_table_compare_correctly(tmp_path: Path) -> None:
+    """DuckDB 2.0.0 answers False for 10.0 > 0 here when statistics propagation is on (found on ABC
+    with no product master loaded); the warehouse must give the true answer."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.execute("CREATE TABLE s (product_id VARCHAR, amount DECIMAL(18,4))")
+        wh.execute("INSERT INTO s VALUES ('a', 10), ('b', 5), ('b', -1)")
+        wh.execute("CREATE TABLE p (product_id VARCHAR, unit_cost DECIMAL(18,4))")
+        rows = wh.rows(
+            "SELECT k, v, v > 0 FROM (SELECT product_id k, CAST(SUM(amount) AS DOUBLE) v FROM "
+            "(SELECT s.product_id, s.amount FROM s LEFT JOIN p USING (product_id)) "
+            "WHERE product_id <> 'UNKNOWN' GROUP BY 1) ORDER BY 1"
+        )
+        assert rows == [("a", 10.0, True), ("b", 4.0, True)]
+        view = wh.cursor()
+        assert view.rows("SELECT current_setting('disabled_optimizers')")[0][0] == "statistics_propagation"

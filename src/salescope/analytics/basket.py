@@ -158,7 +158,8 @@ def encoded_baskets(pairs: ibis.Table, items: ibis.Table) -> ibis.Table:
 
 def multi_item_baskets(tx: ibis.Table, k: int) -> ibis.Table:
     """Drop orders with fewer than ``k`` frequent items: they cannot hold a k-itemset."""
-    sizes = tx.group_by("order_id").aggregate(size=tx.item_id.count())
+    other = tx.view()  # a self semi-join: Ibis needs the two sides to be distinct relations
+    sizes = other.group_by("order_id").aggregate(size=other.item_id.count())
     keep = sizes.filter(sizes.size >= k).select("order_id")
     return tx.semi_join(keep, "order_id")
 
@@ -194,7 +195,8 @@ def candidate_baskets(tx: ibis.Table, cands: ibis.Table, k: int) -> ibis.Table:
     counting joins' hash tables small.
     """
     ids = ibis.union(*[cands.select(item_id=cands[f"i{j}"]) for j in range(1, k + 1)], distinct=True)
-    return multi_item_baskets(tx.semi_join(ids, "item_id"), k)
+    base = tx.view()  # tx may itself end in a join on these columns; a view keeps the relations apart
+    return multi_item_baskets(base.semi_join(ids, base.item_id == ids.item_id), k)
 
 
 def candidate_counts(tx: ibis.Table, cands: ibis.Table, k: int, min_count: int) -> ibis.Table:

@@ -48,6 +48,8 @@ _STRIP = r"(?i)人民币|rmb|cny|[¥$\s元]"
 
 
 def _quantize(value: Decimal) -> Decimal:
+    if abs(value) >= _LIMIT:  # checked first: quantize itself fails beyond the context's precision (1E100)
+        raise ValueError("too large")
     q = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
     if abs(q) >= _LIMIT:
         raise ValueError("too large")
