@@ -1,7 +1,8 @@
 """``salescope analyze``: compute the customer analyses and materialise them for pages and exports.
 
 The analysis is an ordered list of named steps, each ``step(ws, as_of)``: the customer analyses
-here, then CLV, KPIs (with anomalies) and forecasts from their own services.
+here, then CLV, KPIs (with anomalies), forecasts, association rules, ABC-XYZ and next-best
+product from their own services.
 Every step reads the canonical tables (or the aggregates the first step keeps current) and
 replaces its result tables inside one transaction, so a failed step leaves the previous
 results in place.
@@ -32,6 +33,7 @@ from salescope.errors import InputError
 from salescope.services.clv import clv_step
 from salescope.services.forecast import forecast_step
 from salescope.services.kpis import kpi_step
+from salescope.services.products import PRODUCT_STEPS
 from salescope.services.progress import NoProgress, Progress
 from salescope.services.workspace import Workspace
 
@@ -119,6 +121,7 @@ ANALYSIS_STEPS: list[tuple[str, Step]] = [
     ("clv", clv_step),
     ("kpis", kpi_step),
     ("forecast", forecast_step),
+    *PRODUCT_STEPS,
 ]
 
 
