@@ -25,12 +25,15 @@ def summary(ws: Workspace) -> dict[str, Any]:
     agg = sales.aggregate(
         revenue=sales.amount.sum(),
         lines=sales.count(),
-        orders=sales.order_id.nunique(),
         customers=sales.customer_id.nunique(),
         first_date=sales.order_date.min(),
         last_date=sales.order_date.max(),
     )
     row = wh.to_arrow(agg).to_pylist()[0]
+    # An order counts when its net amount is positive (a return-only order is not a sale), as on the
+    # overview page, so the two show the same order count and average order value.
+    per_order = sales.group_by("order_id").aggregate(net=sales.amount.sum())
+    row["orders"] = wh.to_arrow(per_order.filter(per_order.net > 0).count().as_table()).column(0)[0].as_py()
     scores = wh.table("customer_scores")
     seg = scores.group_by(["segment", "segment_zh", "segment_en"]).aggregate(
         customers=scores.count(), revenue=scores.monetary.sum()
