@@ -11,7 +11,7 @@ VENDOR  := src/salescope/web/static/vendor
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: demo test lint typecheck unit bench setup assets browser clean
+.PHONY: demo test lint typecheck unit bench docs setup assets browser clean
 
 demo: setup
 	$(BIN)/salescope demo $(DEMO_ARGS)
@@ -56,6 +56,9 @@ test: setup browser lint typecheck
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+docs: setup
+	$(BIN)/python -m salescope.cli.docs > docs/cli.md
 
 clean:
 	rm -rf $(VENV) $(VENV)-tools node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache
