@@ -175,4 +175,3 @@ def test_token_from_cli_opens_the_api_and_writers_are_told_why(server: str, demo
     busy = _run("analyze", ws=demo_ws)
     assert busy.returncode == 1
     assert "salescope serve" in busy.stderr and "Traceback" not in busy.stderr
-
