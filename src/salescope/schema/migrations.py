@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from salescope.schema.tables import (
     AGGREGATE_STATE,
-    ALL_TABLES,
     ANOMALIES,
     CLV_RUNS,
     COHORT_RETENTION,
@@ -19,6 +18,8 @@ from salescope.schema.tables import (
     CUSTOMER_CLV,
     CUSTOMER_FACTS,
     CUSTOMER_LIFECYCLE,
+    CUSTOMER_SCORES,
+    DATA_TABLES,
     FORECASTS,
     IDENTITY_TABLES,
     KPIS,
@@ -28,6 +29,8 @@ from salescope.schema.tables import (
     PRODUCT_ABC,
     REPURCHASE_INTERVALS,
     RULES,
+    SEGMENT_HISTORY,
+    SYSTEM_TABLES,
     create_table_sql,
 )
 
@@ -43,7 +46,7 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "canonical tables",
-        tuple(create_table_sql(t) for t in ALL_TABLES),
+        tuple(create_table_sql(t) for t in (*DATA_TABLES, *SYSTEM_TABLES, CUSTOMER_SCORES, SEGMENT_HISTORY)),
     ),
     Migration(
         2,
