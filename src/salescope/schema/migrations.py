@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from salescope.schema.tables import (
     AGGREGATE_STATE,
     ANOMALIES,
+    CLUSTER_PROFILES,
     CLV_RUNS,
     COHORT_RETENTION,
     CUSTOMER_ABC,
+    CUSTOMER_CLUSTERS,
     CUSTOMER_CLV,
     CUSTOMER_FACTS,
     CUSTOMER_LIFECYCLE,
@@ -83,6 +85,11 @@ WAREHOUSE_MIGRATIONS: tuple[Migration, ...] = (
         6,
         "identity: supplier sources, merge log and merge moves",
         tuple(create_table_sql(t) for t in IDENTITY_TABLES),
+    ),
+    Migration(
+        7,
+        "customer clusters and cluster profiles",
+        tuple(create_table_sql(t) for t in (CUSTOMER_CLUSTERS, CLUSTER_PROFILES)),
     ),
 )
 

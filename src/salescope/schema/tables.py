@@ -700,6 +700,39 @@ DATA_TABLES: tuple[Table, ...] = (
     FEEDBACK,
     TARGETS,
 )
+CUSTOMER_CLUSTERS = Table(
+    "customer_clusters",
+    (
+        _c("customer_id", "text", False),
+        _c("as_of", "date", False),
+        _c("cluster", "int", False, "0 = the highest centroid spend"),
+        _c("cluster_zh", "text", False),
+        _c("cluster_en", "text", False),
+    ),
+    key=("customer_id",),
+    doc="K-Means cluster per customer, materialised by analyze.",
+)
+
+CLUSTER_PROFILES = Table(
+    "cluster_profiles",
+    (
+        _c("cluster", "int", False),
+        _c("as_of", "date", False),
+        _c("cluster_zh", "text", False),
+        _c("cluster_en", "text", False),
+        _c("customers", "int", False),
+        _c("monetary", "float", doc="centroid: mean spend"),
+        _c("frequency", "float"),
+        _c("recency_days", "float"),
+        _c("tenure_days", "float"),
+        _c("avg_order_value", "float"),
+        _c("top_category", "text", doc="the category with the largest mean share of spend"),
+        _c("k", "int", False),
+        _c("silhouette", "float", doc="silhouette of the chosen k on a seeded sample"),
+    ),
+    key=("cluster",),
+)
+
 SYSTEM_TABLES: tuple[Table, ...] = (IMPORT_BATCHES, QUARANTINE, ANALYSIS_RUNS)
 RESULT_TABLES: tuple[Table, ...] = (
     CUSTOMER_SCORES,
@@ -717,6 +750,8 @@ RESULT_TABLES: tuple[Table, ...] = (
     PRODUCT_ABC,
     CUSTOMER_ABC,
     NEXT_BEST,
+    CUSTOMER_CLUSTERS,
+    CLUSTER_PROFILES,
 )
 AGGREGATE_TABLES: tuple[Table, ...] = (ORDER_FACTS, CUSTOMER_FACTS, AGGREGATE_STATE)
 ALL_TABLES: tuple[Table, ...] = DATA_TABLES + SYSTEM_TABLES + RESULT_TABLES + AGGREGATE_TABLES + IDENTITY_TABLES

@@ -1,7 +1,7 @@
 """``salescope analyze``: compute the customer analyses and materialise them for pages and exports.
 
 The analysis is an ordered list of named steps, each ``step(ws, as_of)``: the customer analyses
-here, then CLV, KPIs (with anomalies), forecasts, association rules, ABC-XYZ and next-best
+here, customer clusters, then CLV, KPIs (with anomalies), forecasts, association rules, ABC-XYZ and next-best
 product from their own services.
 Every step reads the canonical tables (or the aggregates the first step keeps current) and
 replaces its result tables inside one transaction, so a failed step leaves the previous
@@ -30,6 +30,7 @@ from salescope.analytics.segments import SEGMENT_KEYS
 from salescope.engine import aggregates
 from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError
+from salescope.services.clusters import cluster_step
 from salescope.services.clv import clv_step
 from salescope.services.forecast import forecast_step
 from salescope.services.kpis import kpi_step
@@ -118,6 +119,7 @@ ANALYSIS_STEPS: list[tuple[str, Step]] = [
     ("lifecycle", lifecycle_step),
     ("cohorts", cohorts_step),
     ("repurchase", repurchase_step),
+    ("clusters", cluster_step),
     ("clv", clv_step),
     ("kpis", kpi_step),
     ("forecast", forecast_step),
