@@ -16,9 +16,6 @@ from salescope.analytics import basket
 from salescope.analytics.basket import association_rules
 from salescope.errors import InputError
 
-# Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
-
 
 def _groceries(shared_data: Path) -> list[set[str]]:
     """One basket per line; the data README says two items carry a stray trailing space."""

@@ -16,11 +16,6 @@ from salescope.analytics.clv import heuristic_clv, repeat_purchases_by_period, t
 from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError
 
-pytestmark = [
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
-]
-
 CAL_END = d("2024-03-31")
 HOLD_END = d("2024-06-30")
 START = d("2024-01-01")

@@ -15,11 +15,6 @@ from salescope.analytics.cohorts import cohort_retention, repurchase_intervals
 from salescope.analytics.rfm import customer_orders
 from salescope.engine.warehouse import Warehouse
 
-pytestmark = [
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
-]
-
 SMALL = [
     ("a", "1", d("2024-01-01"), "10", "p1"),
     ("a", "2", d("2024-01-11"), "10", "p2"),

@@ -14,8 +14,6 @@ from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError
 from salescope.services.workspace import Workspace
 
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
-
 MONEY = pa.decimal128(18, 4)
 
 # order, date, customer, product, qty, amount, cost, discount, region

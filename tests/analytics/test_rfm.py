@@ -17,11 +17,6 @@ from salescope.engine.warehouse import Warehouse
 from salescope.errors import InputError
 from salescope.settings import RfmSettings
 
-pytestmark = [
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
-]
-
 AS_OF = d("2024-07-01")
 
 # Five customers whose RFM is worked out by hand below the table.

@@ -23,8 +23,6 @@ from salescope.analytics.trends import (
 )
 from salescope.services.workspace import Workspace
 
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
-
 
 def test_contribution_sums_to_the_total_change(workspace: Workspace) -> None:
     wh = workspace.warehouse

@@ -18,8 +18,6 @@ from salescope.web.app import create_app
 
 pytestmark = [
     pytest.mark.browser,
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
 ]
 
 CHROMIUM = "/usr/bin/chromium"

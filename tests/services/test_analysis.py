@@ -24,11 +24,6 @@ from salescope.services.analysis import (
 )
 from salescope.services.workspace import Workspace
 
-pytestmark = [
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
-]
-
 RESULT_TABLES = (
     "customer_scores",
     "segment_history",

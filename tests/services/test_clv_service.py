@@ -24,11 +24,6 @@ from salescope.services.clv import clv_step, run_clv
 from salescope.services.importing import import_file
 from salescope.services.workspace import Workspace
 
-pytestmark = [
-    # Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
-]
-
 
 def same_to_3_significant(got: float, published: float) -> bool:
     digits = 2 - math.floor(math.log10(abs(published)))

@@ -15,10 +15,6 @@ from salescope.errors import InputError
 from salescope.services.forecast import load_series, run_forecast
 from salescope.services.workspace import Workspace
 
-# Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
-
-
 FOUR = Decimal("0.0001")
 
 

@@ -21,7 +21,6 @@ from salescope.services.workspace import Workspace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analytics"))
 from test_kpis import LINES, load
 
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
 MONEY = pa.decimal128(18, 4)
 
 

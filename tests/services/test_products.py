@@ -21,9 +21,6 @@ from salescope.services import products
 from salescope.services.access import ALL_ROWS, RowScope
 from salescope.services.workspace import Workspace
 
-# Ibis 12 reads table schemas with DuckDB 2.0's deprecated fetch_arrow_table(); not ours to change.
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
-
 D = dt.date
 AS_OF = D(2024, 6, 30)
 
